@@ -1,0 +1,409 @@
+"""The domain: communities, grids, resident units, members, ratings and events (pydantic v2, frozen).
+
+Records are keyed by internal ids (``U001``, ``M00042``), never by a national ID number or a name;
+names are stored verbatim, as the source spelled them. A :class:`Dataset` checks that every
+reference resolves and reports every problem at once, each with the path of the record at fault.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .money import Decimal_
+
+__all__ = [
+    "ActivityKind",
+    "Activity",
+    "AgreedItem",
+    "Assessment",
+    "Community",
+    "Coverage",
+    "Dataset",
+    "Event",
+    "Finding",
+    "Grid",
+    "Inspection",
+    "InspectionGroup",
+    "JointMeeting",
+    "Member",
+    "MemberReportIn",
+    "Rating",
+    "Rectification",
+    "ResidentUnit",
+    "Role",
+    "RoleHolding",
+    "SubjectKind",
+    "TwoWayReview",
+    "UnitKind",
+    "UnitReport",
+    "IntegrityProblems",
+]
+
+Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+Score = Annotated[Decimal_, Field(ge=0, le=100)]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
+
+
+class SubjectKind(str, Enum):
+    """Who a rule is about."""
+
+    MEMBER = "member"
+    UNIT = "unit"
+    COMMUNITY = "community"
+
+    @property
+    def label(self) -> str:
+        return {"member": "党员", "unit": "驻区单位", "community": "社区"}[self.value]
+
+
+class UnitKind(str, Enum):
+    """The kind of a resident unit (驻区单位)."""
+
+    PARTY_GOVERNMENT = "party_government"  # 党政机关
+    PUBLIC_INSTITUTION = "public_institution"  # 事业单位
+    ENTERPRISE = "enterprise"  # 国有企业
+    NEW_ECONOMIC_SOCIAL = "new_economic_social"  # “两新”组织
+    OTHER = "other"
+
+
+class Role(str, Enum):
+    """A paid or named post held by a member for a span of dates."""
+
+    GRID_LEADER = "grid_leader"  # 网格长
+    COMMITTEE_MEMBER = "committee_member"  # 居委会委员
+    COMMUNITY_WORKER = "community_worker"  # 社区工作者
+    PARTY_SECRETARY = "party_secretary"  # 党组织书记（“一肩挑”）
+
+
+class ActivityKind(str, Enum):
+    """What an activity was; ``collective`` is the quarterly 集中活动 that C3 counts."""
+
+    COLLECTIVE = "collective"  # 集中活动
+    PARTY_LESSON = "party_lesson"  # 党课
+    THEME_DAY = "theme_day"  # 主题党日
+    VOLUNTEER = "volunteer"  # 志愿服务
+    OTHER = "other"
+
+
+class Coverage(_Record):
+    """The dates a dataset's events cover, inclusive; outside them nothing is known."""
+
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Coverage:
+        if self.end < self.start:
+            raise ValueError(f"coverage ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
+class Community(_Record):
+    """社区 with its Party general branch (社区党总支)."""
+
+    id: Id
+    name: str
+    liaison: str | None = None  # 联系包保的市委常委, by name
+    area_m2: Decimal_ | None = None
+
+
+class Grid(_Record):
+    """网格, a sub-unit of a community, with its Party group."""
+
+    id: Id
+    name: str
+    community: Id
+
+
+class ResidentUnit(_Record):
+    """驻区单位 with its Party organisation; ``leader`` is the main leader (主要领导), by name."""
+
+    id: Id
+    name: str
+    community: Id
+    kind: UnitKind = UnitKind.OTHER
+    leader: str | None = None
+
+
+class RoleHolding(_Record):
+    """A role held from ``start`` to ``end`` inclusive; no end means still held."""
+
+    role: Role
+    community: Id
+    start: date
+    end: date | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RoleHolding:
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"role ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
+class Member(_Record):
+    """A Party member. In-service members (在职党员) belong to a unit and report to communities."""
+
+    id: Id
+    name: str
+    residence_community: Id
+    unit: Id | None = None
+    grid: Id | None = None
+    in_service: bool = True
+    five_star: bool = False
+    reported_in: date | None = None
+    roles: tuple[RoleHolding, ...] = ()
+
+
+class Rating(_Record):
+    """An annual rating tier (档次) given to a unit or community, e.g. from earlier years."""
+
+    subject_kind: Literal[SubjectKind.UNIT, SubjectKind.COMMUNITY]
+    subject: Id
+    year: int = Field(ge=1949, le=2200)
+    tier: str = Field(min_length=1)
+
+
+class InspectionGroup(_Record):
+    """巡回督查组."""
+
+    id: Id
+    name: str
+
+
+class _Event(_Record):
+    id: Id
+    date: date
+
+
+class UnitReport(_Event):
+    """驻区单位按月到社区报到、报告共建情况; ``community`` defaults to the unit's own."""
+
+    type: Literal["unit_report"] = "unit_report"
+    unit: Id
+    community: Id | None = None
+
+
+class MemberReportIn(_Event):
+    """在职党员到社区报到 (to the residence community or the unit's community)."""
+
+    type: Literal["member_report_in"] = "member_report_in"
+    member: Id
+    community: Id
+
+
+class Activity(_Event):
+    """An activity held by a community; ``co_building`` marks it as 联学共建."""
+
+    type: Literal["activity"] = "activity"
+    community: Id
+    kind: ActivityKind
+    co_building: bool = True
+    title: str = ""
+    units: tuple[Id, ...] = ()
+    participants: tuple[Id, ...] = ()
+
+
+class AgreedItem(_Record):
+    """议定事项 of a joint meeting, tracked to closure."""
+
+    id: Id
+    title: str
+    due: date | None = None
+    closed: date | None = None
+
+
+class JointMeeting(_Event):
+    """共建联席会议 of a community with its resident units."""
+
+    type: Literal["joint_meeting"] = "joint_meeting"
+    community: Id
+    units: tuple[Id, ...] = ()
+    items: tuple[AgreedItem, ...] = ()
+
+
+class TwoWayReview(_Event):
+    """双向评议 at year end: the community scores the unit and the unit scores the community."""
+
+    type: Literal["two_way_review"] = "two_way_review"
+    year: int
+    unit: Id
+    community: Id
+    score_of_unit: Score
+    score_of_community: Score
+
+
+class Finding(_Record):
+    """A problem an inspection found, to be rectified by ``deadline``."""
+
+    id: Id
+    description: str
+    deadline: date
+
+
+class Inspection(_Event):
+    """巡回督查 of a unit or a community branch by an inspection group."""
+
+    type: Literal["inspection"] = "inspection"
+    group: Id
+    subject_kind: Literal[SubjectKind.UNIT, SubjectKind.COMMUNITY]
+    subject: Id
+    findings: tuple[Finding, ...] = ()
+
+
+class Rectification(_Event):
+    """整改: a finding rectified and closed (销号) on ``date``."""
+
+    type: Literal["rectification"] = "rectification"
+    finding: Id
+
+
+class Assessment(_Event):
+    """A score from daily-record scoring (日常纪实考评) or the year-end assessment (年末综合考核)."""
+
+    type: Literal["assessment"] = "assessment"
+    subject_kind: Literal[SubjectKind.UNIT, SubjectKind.COMMUNITY]
+    subject: Id
+    part: Literal["daily", "year_end"]
+    score: Score
+
+
+Event = Annotated[
+    Union[
+        UnitReport,
+        MemberReportIn,
+        Activity,
+        JointMeeting,
+        TwoWayReview,
+        Inspection,
+        Rectification,
+        Assessment,
+    ],
+    Field(discriminator="type"),
+]
+
+
+class IntegrityProblems(ValueError):
+    """Every broken reference or duplicate id of a dataset, each as ``(path, message)``."""
+
+    def __init__(self, problems: list[tuple[tuple[str | int, ...], str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{_dotted(path)}: {message}" for path, message in problems))
+
+
+def _dotted(path: tuple[str | int, ...]) -> str:
+    return ".".join(str(part) for part in path)
+
+
+class Dataset(_Record):
+    """One city's records and the events of the dates it covers."""
+
+    name: str = ""
+    covers: Coverage
+    communities: tuple[Community, ...] = ()
+    grids: tuple[Grid, ...] = ()
+    units: tuple[ResidentUnit, ...] = ()
+    members: tuple[Member, ...] = ()
+    inspection_groups: tuple[InspectionGroup, ...] = ()
+    ratings: tuple[Rating, ...] = ()
+    events: tuple[Event, ...] = ()
+
+    @model_validator(mode="after")
+    def _integrity(self) -> Dataset:
+        problems = integrity_problems(self)
+        if problems:
+            raise IntegrityProblems(problems)
+        return self
+
+
+def integrity_problems(data: Dataset) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every duplicate id and dangling reference, in input order."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+
+    def unique(section: str, records: tuple[_Record, ...], key: str = "id") -> set[str]:
+        counts = Counter(getattr(record, key) for record in records)
+        for index, record in enumerate(records):
+            if counts[getattr(record, key)] > 1:
+                problems.append(((section, index, key), f"duplicate id `{getattr(record, key)}`"))
+        return set(counts)
+
+    communities = unique("communities", data.communities)
+    grids = unique("grids", data.grids)
+    units = unique("units", data.units)
+    members = unique("members", data.members)
+    groups = unique("inspection_groups", data.inspection_groups)
+    unique("events", data.events)
+    findings: set[str] = set()
+    finding_counts = Counter(
+        finding.id
+        for event in data.events
+        if isinstance(event, Inspection)
+        for finding in event.findings
+    )
+
+    def ref(path: tuple[str | int, ...], value: str | None, known: set[str], what: str) -> None:
+        if value is not None and value not in known:
+            problems.append((path, f"unknown {what} `{value}`"))
+
+    for i, grid in enumerate(data.grids):
+        ref(("grids", i, "community"), grid.community, communities, "community")
+    for i, unit in enumerate(data.units):
+        ref(("units", i, "community"), unit.community, communities, "community")
+    for i, member in enumerate(data.members):
+        ref(("members", i, "residence_community"), member.residence_community, communities, "community")
+        ref(("members", i, "unit"), member.unit, units, "unit")
+        ref(("members", i, "grid"), member.grid, grids, "grid")
+        if member.in_service and member.unit is None:
+            problems.append((("members", i, "unit"), "an in-service member needs a `unit`"))
+        for j, holding in enumerate(member.roles):
+            ref(("members", i, "roles", j, "community"), holding.community, communities, "community")
+    subjects = {SubjectKind.UNIT: units, SubjectKind.COMMUNITY: communities}
+    for i, rating in enumerate(data.ratings):
+        ref(("ratings", i, "subject"), rating.subject, subjects[rating.subject_kind], rating.subject_kind.value)
+    for i, event in enumerate(data.events):
+        at = ("events", i)
+        if not data.covers.start <= event.date <= data.covers.end:
+            problems.append(
+                (at + ("date",), f"date {event.date} is outside the covered dates "
+                 f"{data.covers.start}..{data.covers.end}")
+            )
+        if isinstance(event, UnitReport):
+            ref(at + ("unit",), event.unit, units, "unit")
+            ref(at + ("community",), event.community, communities, "community")
+        elif isinstance(event, MemberReportIn):
+            ref(at + ("member",), event.member, members, "member")
+            ref(at + ("community",), event.community, communities, "community")
+        elif isinstance(event, Activity):
+            ref(at + ("community",), event.community, communities, "community")
+            for j, unit_id in enumerate(event.units):
+                ref(at + ("units", j), unit_id, units, "unit")
+            for j, member_id in enumerate(event.participants):
+                ref(at + ("participants", j), member_id, members, "member")
+        elif isinstance(event, JointMeeting):
+            ref(at + ("community",), event.community, communities, "community")
+            for j, unit_id in enumerate(event.units):
+                ref(at + ("units", j), unit_id, units, "unit")
+        elif isinstance(event, TwoWayReview):
+            ref(at + ("unit",), event.unit, units, "unit")
+            ref(at + ("community",), event.community, communities, "community")
+        elif isinstance(event, Inspection):
+            ref(at + ("group",), event.group, groups, "inspection group")
+            ref(at + ("subject",), event.subject, subjects[event.subject_kind], event.subject_kind.value)
+            for j, finding in enumerate(event.findings):
+                findings.add(finding.id)
+                if finding_counts[finding.id] > 1:
+                    problems.append(((*at, "findings", j, "id"), f"duplicate finding id `{finding.id}`"))
+        elif isinstance(event, Assessment):
+            ref(at + ("subject",), event.subject, subjects[event.subject_kind], event.subject_kind.value)
+    for i, event in enumerate(data.events):
+        if isinstance(event, Rectification):
+            ref(("events", i, "finding"), event.finding, findings, "finding")
+    return problems

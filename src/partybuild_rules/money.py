@@ -1,0 +1,75 @@
+"""Money: exact ``Decimal`` yuan, quantised to the fen (0.01) with ROUND_HALF_UP; never float."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, PlainSerializer
+
+__all__ = ["FEN", "Money", "to_decimal", "quantize", "prorate"]
+
+FEN = Decimal("0.01")
+
+
+def to_decimal(value: Any) -> Decimal:
+    """Read a number exactly: from ``Decimal``, ``int`` or a decimal string; a float is refused.
+
+    A float has already lost the exact value a policy officer wrote (``0.1`` is not one tenth),
+    so it is an error rather than a silent rounding.
+    """
+    if isinstance(value, bool):
+        raise ValueError("a truth value is not a number")
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, str):
+        try:
+            result = Decimal(value.strip().replace(",", ""))
+        except InvalidOperation:
+            raise ValueError(f"`{value}` is not a decimal number") from None
+    elif isinstance(value, float):
+        raise ValueError(
+            f"`{value!r}` is a float; write the amount as a string such as \"{value}\" "
+            "so that it stays exact"
+        )
+    else:
+        raise ValueError(f"`{value!r}` is not a decimal number")
+    if not result.is_finite():
+        raise ValueError(f"`{value}` is not a finite number")
+    return result
+
+
+def quantize(amount: Decimal) -> Decimal:
+    """Round to the fen, half up (1.005 -> 1.01)."""
+    return amount.quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def prorate(amount: Decimal, days_held: int, days_in_period: int) -> Decimal:
+    """``amount × days_held / days_in_period``, rounded half up to the fen; whole periods exact."""
+    if days_held >= days_in_period:
+        return quantize(amount)
+    return quantize(amount * days_held / days_in_period)
+
+
+def _serialize(value: Decimal) -> str:
+    return str(value)
+
+
+Decimal_ = Annotated[Decimal, BeforeValidator(to_decimal), PlainSerializer(_serialize, return_type=str)]
+"""An exact decimal that refuses floats and serialises to a string."""
+
+def _to_money(value: Any) -> Decimal:
+    amount = to_decimal(value)
+    if amount != quantize(amount):
+        raise ValueError(f"`{value}` has more than two decimal places; money is exact to the fen")
+    return quantize(amount)
+
+
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_to_money),
+    PlainSerializer(_serialize, return_type=str),
+]
+"""Yuan, to the fen; serialised as a string such as ``"3175.00"`` so JSON consumers keep it exact."""
