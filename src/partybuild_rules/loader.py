@@ -275,8 +275,8 @@ def _fields_at(model: type[BaseModel], loc: tuple[Any, ...], data: Any) -> list[
             if isinstance(candidate, type) and issubclass(candidate, BaseModel):
                 if isinstance(part, str) and part in candidate.model_fields:
                     nxt.extend(_unwrap(candidate.model_fields[part].annotation))
-                elif isinstance(part, str):
-                    nxt.append(candidate)  # a union tag: stay on this model
+                else:
+                    nxt.append(candidate)  # a list index or a union tag: stay on this model
             elif isinstance(part, int) or isinstance(part, str):
                 nxt.append(candidate)
         candidates = nxt

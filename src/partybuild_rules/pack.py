@@ -45,6 +45,7 @@ class Pack:
     rules: tuple[Rule, ...]
     spans: Mapping[str, Span]
     overrides: Mapping[str, ParamValue] = field(default_factory=dict)
+    _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def rule(self, rule_id: str) -> Rule:
         for rule in self.rules:

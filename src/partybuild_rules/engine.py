@@ -1,0 +1,151 @@
+"""The only module that imports durable-rules. It keeps the engine's traps away from callers.
+
+- durable's ``durable.lang`` registry is global and cannot unregister: we use a private
+  ``durable.engine.Host`` per compiled program and delete its C rulesets when the program goes.
+- The stock host runs background threads that dispatch actions, so ``assert_fact`` may return
+  before the actions it caused have run: our host starts no threads, and actions run inside
+  ``assert_fact`` (durable's ``do_actions``), so evaluation is deterministic.
+- Posting to one session from two threads fails: every session runs under the host's lock.
+- A fact that matches no rule raises ``MessageNotHandledException`` (fine: it fired nothing); a
+  fact refused as already seen raises ``MessageObservedException``: every fact carries a unique
+  id, and a refusal is an :class:`EngineError`, never a silent change of outcomes.
+- An exception inside an action is swallowed into the session state: actions here only record
+  what fired, and any error they meet is raised after the fact.
+- Facts are asserted one at a time (the batch call crashed the process on mixed batches), in the
+  caller's fixed order, and each session (one community partition) is deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import uuid
+import weakref
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import durable_rules_engine
+from durable import engine as durable_engine
+
+from .compile import EngineRule, Program
+from .errors import EngineError
+from .facts import Fact
+
+__all__ = ["Engine", "Fired"]
+
+_names = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Fired:
+    """One firing of an engine rule, with the facts it matched (by pattern name)."""
+
+    rule: EngineRule
+    facts: dict[str, Fact]
+
+
+class _QuietHost(durable_engine.Host):  # type: ignore[misc]
+    """A host without durable's background dispatch threads."""
+
+    def _run(self) -> None:
+        return None
+
+
+class Engine:
+    """A compiled program registered once in a private durable host."""
+
+    def __init__(self, program: Program) -> None:
+        self._lock = threading.Lock()
+        self._fired: dict[str, list[Fired]] = {}
+        self._errors: dict[str, list[str]] = {}
+        self._names: list[str] = []
+        definitions: dict[str, dict[str, Any]] = {}
+        for rules in program.rulesets:
+            name = f"pbr{next(_names)}"
+            self._names.append(name)
+            definitions[name] = {
+                rule.name: {"all": [{alias: cond} for alias, cond in rule.patterns], "run": self._action(rule)}
+                for rule in rules
+            }
+        self._route = {qid: self._names[i] for qid, i in program.route.items()}
+        try:
+            self._host = _QuietHost(definitions)
+        except Exception as error:  # durable raises bare Exception on bad definitions
+            raise EngineError(f"the engine refused the compiled rules: {error}") from error
+        handles = [self._host.get_ruleset(name)._handle for name in self._names]
+        self._finalizer = weakref.finalize(self, _delete_rulesets, handles)
+
+    def close(self) -> None:
+        """Free the engine's rulesets now rather than when the engine is collected."""
+        self._finalizer()
+
+    def _action(self, rule: EngineRule) -> Any:
+        def run(c: Any) -> None:
+            sid = c.s.sid
+            try:
+                message = c._m
+                facts = {alias: dict(message[alias]) for alias, _ in rule.patterns}
+                self._fired[sid].append(Fired(rule, facts))
+            except Exception as error:  # recorded, raised after the fact by ``assert_all``
+                self._errors.setdefault(sid, []).append(f"{rule.name}: {error!r}")
+
+        return run
+
+    @contextmanager
+    def session(self) -> Iterator[_Session]:
+        """A fresh engine session; its state is deleted on exit, also on error."""
+        sid = uuid.uuid4().hex
+        with self._lock:
+            self._fired[sid] = []
+            try:
+                yield _Session(self, sid)
+            finally:
+                for name in self._names:
+                    try:
+                        self._host.delete_state(name, sid)
+                    except Exception:  # a session that never saw a fact has no state
+                        pass
+                self._fired.pop(sid, None)
+                self._errors.pop(sid, None)
+
+
+class _Session:
+    def __init__(self, engine: Engine, sid: str) -> None:
+        self._engine = engine
+        self._sid = sid
+        self._serial = itertools.count(1)
+
+    def assert_all(self, facts: list[Fact]) -> list[Fired]:
+        """Assert facts one by one in the given order; return what fired, in firing order."""
+        engine = self._engine
+        fired = engine._fired[self._sid]
+        start = len(fired)
+        for fact in facts:
+            ruleset = engine._route.get(fact["q"])
+            if ruleset is None:
+                continue
+            message = {**fact, "sid": self._sid, "id": next(self._serial)}
+            try:
+                engine._host.assert_fact(ruleset, message)
+            except durable_engine.MessageNotHandledException:
+                pass
+            except durable_engine.MessageObservedException:
+                raise EngineError(
+                    f"the engine refused a fact as already seen (q={fact['q']}, s={fact.get('s')}); "
+                    "outcomes would be incomplete"
+                ) from None
+            except Exception as error:
+                raise EngineError(f"the engine failed on a fact (q={fact['q']}): {error}") from error
+            errors = engine._errors.get(self._sid)
+            if errors:
+                raise EngineError("a rule action failed: " + "; ".join(errors))
+        return fired[start:]
+
+
+def _delete_rulesets(handles: list[Any]) -> None:
+    for handle in handles:
+        try:
+            durable_rules_engine.delete_ruleset(handle)
+        except Exception:  # already gone at interpreter exit
+            pass

@@ -1,0 +1,231 @@
+"""Evaluating a pack over a dataset for one year: derive facts, run the engine, build outcomes.
+
+Stages run in order over every community partition: ratings (stage 1), the rules that may read
+them (stage 2), and the rules that read stage 2's reprimands (stage 3). Each (stage, partition)
+is one short engine session. Nothing is kept between evaluations except the compiled program.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import Any, Callable, Iterable, Iterator
+
+from . import facts as F
+from .compile import Program, Query, compile_pack, resolve
+from .engine import Engine, Fired
+from .expr import evaluate as evaluate_formula
+from .expr import parse_expr
+from .model import Dataset, SubjectKind
+from .money import prorate, quantize, to_decimal
+from .outcomes import (
+    Allowance,
+    Commendation,
+    ComplianceFinding,
+    Evaluation,
+    Measure,
+    Provenance,
+    Reprimand,
+    Result,
+)
+from .pack import Pack
+from .policy import RuleKind
+
+__all__ = ["Evaluator", "evaluate", "Progress"]
+
+Progress = Callable[[str, int, int], None]
+"""Called as ``progress(stage_label, done, total)`` while an evaluation runs."""
+
+_HIDDEN = {"sid", "id", "q"}
+Key = tuple[SubjectKind, str]
+
+
+class Evaluator:
+    """A pack compiled once for the engine; :meth:`evaluate` may be called many times, from
+    several threads, and each call is independent of the others."""
+
+    def __init__(self, pack: Pack) -> None:
+        self.pack = pack
+        self.program: Program = compile_pack(pack)
+        self._engine = Engine(self.program)
+        self._by_qid = {q.qid: q for q in self.program.queries}
+
+    def close(self) -> None:
+        self._engine.close()
+
+    def evaluate(self, data: Dataset, year: int, progress: Progress | None = None) -> Result:
+        index = F.Index(data, year)
+        outcomes: list[Any] = []
+        computed: dict[Key, str] = {}
+        reprimanded: set[Key] = set()
+        stages = sorted({q.stage for q in self.program.queries})
+        for stage in stages:
+            queries = [q for q in self.program.queries if q.stage == stage]
+            ratings = F.current_ratings(index, computed)
+            partitions = self._partitioned(index, queries, computed, ratings, reprimanded)
+            done = 0
+            for community in sorted(partitions):
+                with self._engine.session() as session:
+                    fired = session.assert_all(partitions[community])
+                outcomes += [self._outcome(index, f) for f in fired]
+                done += 1
+                if progress is not None:
+                    progress(f"stage {stage}", done, len(partitions))
+            for outcome in outcomes:
+                if isinstance(outcome, Evaluation) and outcome.rating:
+                    computed[(outcome.subject_kind, outcome.subject)] = outcome.tier
+                if isinstance(outcome, Reprimand):
+                    reprimanded.add((outcome.subject_kind, outcome.subject))
+        outcomes.sort(key=lambda o: o.sort_key())
+        return Result(
+            pack=self.pack.name,
+            pack_version=self.pack.version,
+            dataset=data.name,
+            year=year,
+            parameters={k: str(v) for k, v in self.pack.values.items()},
+            outcomes=tuple(outcomes),
+        )
+
+    # -- facts ------------------------------------------------------------------------------
+
+    def _partitioned(
+        self,
+        index: F.Index,
+        queries: list[Query],
+        computed: dict[Key, str],
+        ratings: dict[Key, str],
+        reprimanded: set[Key],
+    ) -> dict[str, list[F.Fact]]:
+        partitions: dict[str, list[F.Fact]] = defaultdict(list)
+        for query in queries:
+            for subject, fields in _derive(index, query, computed, ratings):
+                fact: F.Fact = {"q": query.qid, "s": subject.id, **fields}
+                for name in query.subject_fields:
+                    value = subject.fields.get(name)
+                    fact[f"s_{name}"] = int(value) if isinstance(value, bool) else value
+                if query.needs_reprimanded:
+                    fact["reprimanded"] = int((subject.kind, subject.id) in reprimanded)
+                partitions[subject.community].append(fact)
+        return partitions
+
+    # -- outcomes ---------------------------------------------------------------------------
+
+    def _outcome(self, index: F.Index, fired: Fired) -> Any:
+        query = self._by_qid[fired.rule.qid]
+        rule = query.rule
+        first = next(iter(fired.facts.values()))
+        subject = index.subject(query.subject, first["s"])
+        span = self.pack.spans.get(rule.id)
+        provenance = Provenance(
+            rule_id=rule.id,
+            rule_title=rule.title,
+            pack=self.pack.name,
+            pack_version=self.pack.version,
+            file=span.file if span else "",
+            line=span.line if span else 0,
+            source=rule.source,
+            facts=tuple(
+                {"pattern": alias, **{k: v for k, v in fact.items() if k not in _HIDDEN}}
+                for alias, fact in fired.facts.items()
+            ),
+            parameters=dict(self.program.parameters_used.get(rule.id, {})),
+        )
+        common: dict[str, Any] = dict(
+            rule_id=rule.id,
+            subject_kind=subject.kind,
+            subject=subject.id,
+            subject_name=subject.name,
+            community=subject.community,
+            year=index.year,
+            period=_period(query, first, index.year),
+            provenance=provenance,
+        )
+        if rule.kind is RuleKind.EVALUATION:
+            return Evaluation(score=first["score"], tier=fired.rule.variant, rating=rule.rating, **common)
+        if rule.kind is RuleKind.COMMENDATION:
+            return Commendation(title="、".join(m.measure for m in rule.then), **common)
+        if rule.kind is RuleKind.COMPLIANCE:
+            return ComplianceFinding(
+                finding=rule.finding or rule.title, count=first["count"], required=query.threshold or 0,
+                **common,
+            )
+        if rule.kind is RuleKind.REPRIMAND:
+            on = date.fromisoformat(first["deadline"]) if "deadline" in first else None
+            return Reprimand(measures=tuple(self._measures(index, query, subject, first, on)), on=on, **common)
+        return self._allowance(query, first, subject, common)
+
+    def _measures(
+        self, index: F.Index, query: Query, subject: F.Subject, fact: F.Fact, on: date | None
+    ) -> Iterator[Measure]:
+        for measure in query.rule.then:
+            if measure.if_ and any(fact.get(f"s_{k}") != _json_value(v) for k, v in measure.if_.items()):
+                continue
+            target = subject.name
+            if measure.target == "leader" and subject.kind is SubjectKind.UNIT:
+                target = index.units[subject.id].leader or f"{subject.name}主要领导"
+            deadline = None
+            if measure.deadline_days is not None:
+                days = int(resolve(self.pack, measure.deadline_days))
+                deadline = (on or date(index.year, 12, 31)) + timedelta(days=days)
+            yield Measure(measure=measure.measure, target=target, revoke=measure.revoke, deadline=deadline)
+
+    def _allowance(self, query: Query, fact: F.Fact, subject: F.Subject, common: dict[str, Any]) -> Allowance:
+        rule = query.rule
+        if rule.amount is not None:
+            values = {k: to_decimal(v) for k, v in self.pack.values.items() if not isinstance(v, str)}
+            full = evaluate_formula(parse_expr(rule.amount), values)
+        else:
+            assert rule.amount_by_tier is not None
+            full = to_decimal(resolve(self.pack, rule.amount_by_tier[fact["tier"]]))
+        held, total = fact.get("days_held", 1), fact.get("days_in_period", 1)
+        amount = prorate(full, held, total) if rule.prorate == "by_days" else quantize(full)
+        return Allowance(
+            amount=amount, full_amount=quantize(full), days_held=held, days_in_period=total,
+            payee=subject.name, role=fact.get("role"), **common,
+        )
+
+
+def _json_value(value: Any) -> Any:
+    return int(value) if isinstance(value, bool) else value
+
+
+def _period(query: Query, fact: F.Fact, year: int) -> str:
+    if query.kind == "streak":
+        return str(fact["reached"])
+    if query.kind == "finding":
+        return str(fact["deadline"])[:7]
+    if "period" in fact:
+        return str(fact["period"])
+    return str(year)
+
+
+def _derive(
+    index: F.Index, query: Query, computed: dict[Key, str], ratings: dict[Key, str]
+) -> Iterable[tuple[F.Subject, F.Fact]]:
+    if query.kind == "streak":
+        assert query.threshold is not None
+        return F.streak_facts(index, query.filter, query.threshold)
+    if query.kind == "count":
+        assert query.per is not None
+        return F.count_facts(index, query.subject, query.filter, query.per)
+    if query.kind == "finding":
+        return F.finding_facts(index, query.subject)
+    if query.kind == "role":
+        assert query.role is not None
+        return F.role_month_facts(index, query.role, ratings)
+    if query.kind == "each":
+        assert query.per is not None
+        return F.each_facts(index, query.subject, query.per, ratings)
+    if query.kind == "rating":
+        return F.rating_facts(index, query.subject, query.offsets, computed)
+    return F.score_facts(index, query.subject, list(query.items))
+
+
+def evaluate(pack: Pack, data: Dataset, year: int, progress: Progress | None = None) -> Result:
+    """Evaluate ``pack`` over ``data`` for ``year``. The pack's compiled program is built on first
+    use and reused for later evaluations of the same pack object."""
+    evaluator = pack._cache.get("evaluator")
+    if evaluator is None:
+        evaluator = pack._cache.setdefault("evaluator", Evaluator(pack))
+    return evaluator.evaluate(data, year, progress)
+

@@ -1,0 +1,149 @@
+"""Outcome records with provenance: which rule fired, on which facts, with which parameters."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from .model import SubjectKind
+from .money import Money
+from .policy import RuleKind
+
+__all__ = [
+    "Allowance",
+    "Commendation",
+    "ComplianceFinding",
+    "Evaluation",
+    "Measure",
+    "Outcome",
+    "Provenance",
+    "Reprimand",
+    "Result",
+]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Provenance(_Out):
+    """Why an outcome exists: the rule, where it is written, the clause it implements, the facts
+    it matched and the parameter values it used."""
+
+    rule_id: str
+    rule_title: str
+    pack: str
+    pack_version: str
+    file: str
+    line: int
+    source: str
+    facts: tuple[dict[str, Any], ...]
+    parameters: dict[str, str]
+
+
+class _Base(_Out):
+    rule_id: str
+    subject_kind: SubjectKind
+    subject: str
+    subject_name: str
+    community: str
+    year: int
+    period: str
+    provenance: Provenance
+
+    def sort_key(self) -> tuple[Any, ...]:
+        return (_KIND_ORDER[self.kind], self.rule_id, self.community, self.subject_kind.value,
+                self.subject, self.period, self.detail_key())
+
+    def detail_key(self) -> str:
+        return ""
+
+
+class Evaluation(_Base):
+    """A score and tier; ``rating`` marks the annual rating (档次) other rules use."""
+
+    kind: Literal["evaluation"] = "evaluation"
+    score: str
+    tier: str
+    rating: bool
+
+
+class Commendation(_Base):
+    """表彰."""
+
+    kind: Literal["commendation"] = "commendation"
+    title: str
+
+
+class Measure(_Out):
+    """One reprimand measure: 约谈, 通报批评, 限期整改 (with a deadline), or a revoked status."""
+
+    measure: str
+    target: str
+    revoke: str | None = None
+    deadline: date | None = None
+
+
+class Reprimand(_Base):
+    """问责: the measures taken, each naming the person or organisation it targets."""
+
+    kind: Literal["reprimand"] = "reprimand"
+    measures: tuple[Measure, ...]
+    on: date | None = None
+
+
+class ComplianceFinding(_Base):
+    """A period in which something the policy requires did not happen."""
+
+    kind: Literal["compliance"] = "compliance"
+    finding: str
+    count: int
+    required: int
+
+
+class Allowance(_Base):
+    """Money owed for one period: exact yuan, pro-rated by the days the role was held."""
+
+    kind: Literal["allowance"] = "allowance"
+    amount: Money
+    full_amount: Money
+    days_held: int
+    days_in_period: int
+    payee: str
+    role: str | None = None
+
+    def detail_key(self) -> str:
+        return f"{self.role or ''}"
+
+
+Outcome = Annotated[
+    Union[Evaluation, Commendation, Reprimand, ComplianceFinding, Allowance],
+    Field(discriminator="kind"),
+]
+
+_KIND_ORDER = {kind.value: i for i, kind in enumerate(RuleKind)}
+
+
+class Result(_Out):
+    """Everything one evaluation produced, in a deterministic order."""
+
+    pack: str
+    pack_version: str
+    dataset: str
+    year: int
+    parameters: dict[str, str]
+    outcomes: tuple[Outcome, ...]
+
+    def of_rule(self, rule_id: str) -> list[Any]:
+        return [o for o in self.outcomes if o.rule_id == rule_id]
+
+    def of_subject(self, subject: str) -> list[Any]:
+        return [o for o in self.outcomes if o.subject == subject]
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2)
+
+
+OUTCOMES: TypeAdapter[tuple[Outcome, ...]] = TypeAdapter(tuple[Outcome, ...])
