@@ -60,19 +60,8 @@ def _involved(event: Any, kind: SubjectKind, unit_community: Mapping[str, str]) 
     return ()
 
 
-def matches(event: Any, filter_: Mapping[str, Any]) -> bool:
-    """True when every given field of the filter equals the event's (``None`` means any)."""
-    for name, wanted in filter_.items():
-        if wanted is None:
-            continue
-        value = getattr(event, name, None)
-        if hasattr(value, "value"):
-            value = value.value
-        if hasattr(wanted, "value"):
-            wanted = wanted.value
-        if value != wanted:
-            return False
-    return True
+def _plain(value: Any) -> Any:
+    return value.value if hasattr(value, "value") else value
 
 
 @dataclass(frozen=True)
@@ -144,16 +133,27 @@ class Index:
     def events_by_subject(
         self, kind: SubjectKind, filter_: Mapping[str, Any]
     ) -> dict[str, list[Any]]:
-        key = (kind, tuple(sorted((k, str(v)) for k, v in filter_.items() if v is not None)))
+        """The events matching ``filter_`` (which names a ``type``), grouped by the subjects of
+        ``kind`` they count for; computed once per filter."""
+        wanted = {k: (v.value if hasattr(v, "value") else v) for k, v in filter_.items() if v is not None}
+        key = (kind, tuple(sorted((k, str(v)) for k, v in wanted.items())))
         cached = self._event_cache.get(key)
         if cached is None:
             cached = defaultdict(list)
-            for event in self.data.events:
-                if matches(event, filter_):
+            others = [(k, v) for k, v in wanted.items() if k != "type"]
+            for event in self.by_type.get(wanted.get("type", ""), ()):
+                if all(_plain(getattr(event, k, None)) == v for k, v in others):
                     for subject_id in _involved(event, kind, self.unit_community):
                         cached[subject_id].append(event)
             self._event_cache[key] = cached
         return cached
+
+    @cached_property
+    def by_type(self) -> dict[str, list[Any]]:
+        result: dict[str, list[Any]] = defaultdict(list)
+        for event in self.data.events:
+            result[event.type].append(event)
+        return result
 
     @cached_property
     def _event_cache(self) -> dict[Any, dict[str, list[Any]]]:
@@ -187,15 +187,16 @@ def count_facts(
     index: Index, kind: SubjectKind, filter_: Mapping[str, Any], per: Granularity
 ) -> Iterator[tuple[Subject, Fact]]:
     by_subject = index.events_by_subject(kind, filter_)
-    periods = index.known_periods(per)
+    periods = [(p, str(p)) for p in index.known_periods(per)]
+    months = per.months
     for subject in index.subjects[kind]:
         events = by_subject.get(subject.id, ())
-        counts: dict[Period, int] = defaultdict(int)
+        counts: dict[int, int] = defaultdict(int)
         for event in events:
             if event.date.year == index.year:
-                counts[Period.containing(event.date, per)] += 1
-        for period in periods:
-            yield subject, {"period": str(period), "count": counts.get(period, 0)}
+                counts[(event.date.month - 1) // months + 1] += 1
+        for period, label in periods:
+            yield subject, {"period": label, "count": counts.get(period.index, 0)}
 
 
 def streak_facts(
@@ -218,7 +219,7 @@ def streak_facts(
         start = max(Period.containing(reported, Granularity.MONTH), first_covered)
         if start > last:
             continue
-        present = {Period.containing(e.date, Granularity.MONTH) for e in by_subject.get(subject.id, ())}
+        present = {e.date.year * 12 + e.date.month - 1 for e in by_subject.get(subject.id, ())}
         runs = _absent_runs(start, last, present)
         best: tuple[Period, int] | None = None
         for run_start, length in runs:
@@ -241,24 +242,29 @@ def _streak(start: Period, length: int, reached: Period | None, year: int) -> Fa
     }
 
 
-def _absent_runs(start: Period, last: Period, present: set[Period]) -> list[tuple[Period, int]]:
+def _absent_runs(start: Period, last: Period, present: set[int]) -> list[tuple[Period, int]]:
+    """Maximal runs of months in ``start..last`` not in ``present`` (months as year*12+month-1)."""
     runs: list[tuple[Period, int]] = []
-    month = start
-    run_start: Period | None = None
-    length = 0
-    while month <= last:
+    first, end = _ordinal(start), _ordinal(last)
+    run_start: int | None = None
+    for month in range(first, end + 1):
         if month in present:
             if run_start is not None:
-                runs.append((run_start, length))
-            run_start, length = None, 0
-        else:
-            if run_start is None:
-                run_start = month
-            length += 1
-        month = month.next()
+                runs.append((_from_ordinal(run_start), month - run_start))
+            run_start = None
+        elif run_start is None:
+            run_start = month
     if run_start is not None:
-        runs.append((run_start, length))
+        runs.append((_from_ordinal(run_start), end + 1 - run_start))
     return runs
+
+
+def _ordinal(month: Period) -> int:
+    return month.year * 12 + month.index - 1
+
+
+def _from_ordinal(ordinal: int) -> Period:
+    return Period(ordinal // 12, Granularity.MONTH, ordinal % 12 + 1)
 
 
 def _add_months(period: Period, months: int) -> Period:

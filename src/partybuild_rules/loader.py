@@ -281,7 +281,8 @@ def _fields_at(model: type[BaseModel], loc: tuple[Any, ...], data: Any) -> list[
                 nxt.append(candidate)
         candidates = nxt
         if isinstance(node, dict):
-            node = node.get(part) if isinstance(part, str) else None
+            if isinstance(part, str) and part in node:
+                node = node[part]
         elif isinstance(node, list) and isinstance(part, int) and part < len(node):
             node = node[part]
     names: list[str] = []
@@ -315,7 +316,7 @@ def validation_problems(
         kind = item["type"]
         if kind == "extra_forbidden":
             name = str(path[-1]) if path else str(loc[-1])
-            allowed = _fields_at(model, loc, data)
+            allowed = [a for a in _fields_at(model, loc, data) if a != name]
             hint = suggestion(name, allowed) or (
                 f"allowed here: {', '.join(f'`{a}`' for a in allowed)}" if allowed else None
             )

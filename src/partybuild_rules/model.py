@@ -324,16 +324,20 @@ class Dataset(_Record):
         return self
 
 
-def integrity_problems(data: Dataset) -> list[tuple[tuple[str | int, ...], str]]:
-    """Every duplicate id and dangling reference, in input order."""
+def integrity_problems(
+    data: Dataset, assume: dict[str, set[str]] | None = None
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every duplicate id and dangling reference, in input order. ``assume`` adds ids known to
+    exist per section (records that are present but invalid for another reason)."""
     problems: list[tuple[tuple[str | int, ...], str]] = []
+    assume = assume or {}
 
     def unique(section: str, records: tuple[_Record, ...], key: str = "id") -> set[str]:
         counts = Counter(getattr(record, key) for record in records)
         for index, record in enumerate(records):
             if counts[getattr(record, key)] > 1:
                 problems.append(((section, index, key), f"duplicate id `{getattr(record, key)}`"))
-        return set(counts)
+        return set(counts) | assume.get(section, set())
 
     communities = unique("communities", data.communities)
     grids = unique("grids", data.grids)

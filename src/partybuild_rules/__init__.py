@@ -1,0 +1,57 @@
+"""partybuild-rules: auditable rules for urban grassroots Party building (城市基层党建).
+
+Load a policy pack, load a dataset, evaluate a year, read and explain the outcomes::
+
+    from partybuild_rules import bundled_dataset, bundled_pack, evaluate, load_dataset, load_pack
+
+    pack = load_pack(bundled_pack(), overrides={"minimum_income": "1300.00"})
+    data = load_dataset(bundled_dataset())
+    result = evaluate(pack, data, 2024)
+    for outcome in result.of_rule("R2.member-absence"):
+        print(outcome.subject_name, outcome.period, outcome.provenance.source)
+"""
+
+from .datasets import load_dataset
+from .errors import DataError, EngineError, PolicyError, Problem, Span
+from .evaluate import Evaluator, evaluate
+from .explain import explain
+from .model import Dataset
+from .outcomes import (
+    Allowance,
+    Commendation,
+    ComplianceFinding,
+    Evaluation,
+    Outcome,
+    Provenance,
+    Reprimand,
+    Result,
+)
+from .pack import Pack, load_pack
+from .resources import bundled_dataset, bundled_pack
+
+__all__ = [
+    "Allowance",
+    "Commendation",
+    "ComplianceFinding",
+    "DataError",
+    "Dataset",
+    "EngineError",
+    "Evaluation",
+    "Evaluator",
+    "Outcome",
+    "Pack",
+    "PolicyError",
+    "Problem",
+    "Provenance",
+    "Reprimand",
+    "Result",
+    "Span",
+    "bundled_dataset",
+    "bundled_pack",
+    "evaluate",
+    "explain",
+    "load_dataset",
+    "load_pack",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+"""``python -m partybuild_rules``."""
+
+from .cli import main
+
+raise SystemExit(main())

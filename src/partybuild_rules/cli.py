@@ -1,0 +1,225 @@
+"""The command line: a thin layer over the public API. ``main(argv)`` returns an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from contextlib import contextmanager
+from enum import IntEnum
+from pathlib import Path
+from typing import Iterator, Sequence, TextIO
+
+from . import __version__
+from .datasets import load_dataset
+from .errors import DataError, EngineError, PolicyError
+from .evaluate import Evaluator, Progress
+from .explain import explain
+from .model import Dataset
+from .pack import Pack, load_pack
+from .report import summary, to_csv, to_json
+from .resources import bundled_dataset, bundled_pack
+
+__all__ = ["main", "Exit"]
+
+
+class Exit(IntEnum):
+    OK = 0
+    INVALID = 1  # the policy or the data has problems (all listed)
+    USAGE = 2  # the command line itself is wrong
+    ENGINE = 3  # the rules engine failed; no outcome is reported
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="partybuild-rules",
+        description="城市基层党建规则引擎：校验、评估、解释政策包。"
+        " Validate, evaluate and explain Party-building policy packs.",
+    )
+    parser.add_argument("--version", action="version", version=f"partybuild-rules {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def data_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--policies", type=Path, default=None,
+                         help="policy pack folder (default: the bundled Tongjiang pack)")
+        sub.add_argument("--data", type=Path, default=None,
+                         help="dataset file, .json or .yaml (default: the bundled Tongjiang example)")
+        sub.add_argument("--year", type=int, default=None,
+                         help="year to evaluate (default: the last year the dataset covers)")
+        sub.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
+                         help="override a parameter, e.g. --set minimum_income=1300.00 (repeatable)")
+        sub.add_argument("--overrides", dest="overrides_file", type=Path, default=None,
+                         help="YAML file of parameter overrides (`name: value` lines)")
+
+    evaluate = commands.add_parser("evaluate", help="evaluate a year and print a summary (默认评估同江示例)")
+    data_options(evaluate)
+    evaluate.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    evaluate.add_argument("--output", type=Path, default=None, help="write to this file instead of stdout")
+
+    validate = commands.add_parser("validate", help="check a policy pack and list every problem (校验)")
+    validate.add_argument("pack", type=Path, nargs="?", default=None,
+                          help="policy pack folder (default: the bundled Tongjiang pack)")
+    validate.add_argument("--data", type=Path, default=None, help="also check this dataset")
+
+    explain_cmd = commands.add_parser("explain", help="why a subject got its outcomes (解释)")
+    explain_cmd.add_argument("subject", help="a member, unit or community id (or its exact name)")
+    data_options(explain_cmd)
+    explain_cmd.add_argument("--format", choices=["text", "json"], default="text")
+
+    generate = commands.add_parser("generate", help="write a synthetic Tongjiang-like dataset (生成示例数据)")
+    generate.add_argument("--scale", type=int, default=1, help="city size multiplier (default 1)")
+    generate.add_argument("--seed", type=int, default=2024)
+    generate.add_argument("--year", type=int, default=2024)
+    generate.add_argument("--output", type=Path, required=True)
+    return parser
+
+
+def _pairs(items: list[str]) -> dict[str, str]:
+    result = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise PolicyError([_usage_problem(f"`--set {item}` is not NAME=VALUE")])
+        result[name.strip()] = value.strip()
+    return result
+
+
+def _usage_problem(message: str):  # type: ignore[no-untyped-def]
+    from .errors import Problem
+
+    return Problem(message, None, "usage", "write it as --set name=value")
+
+
+def _load(args: argparse.Namespace) -> tuple[Pack, Dataset, int]:
+    pack = load_pack(args.policies or bundled_pack(), overrides=args.overrides_file)
+    if args.overrides:
+        pack = pack.with_overrides(_pairs(args.overrides), origin="--set")
+    data = load_dataset(args.data or bundled_dataset())
+    year = args.year if args.year is not None else data.covers.end.year
+    return pack, data, year
+
+
+@contextmanager
+def _progress(stream: TextIO) -> Iterator[Progress | None]:
+    if not stream.isatty():
+        yield None
+        return
+    from rich.progress import Progress as Bar
+
+    with Bar(transient=True) as bar:
+        task = bar.add_task("评估 evaluating", total=None)
+
+        def report(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=f"评估 evaluating ({stage})", completed=done, total=total)
+
+        yield report
+
+
+def _emit(text: str, output: Path | None, out: TextIO) -> None:
+    if output is None:
+        out.write(text if text.endswith("\n") else text + "\n")
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+def _evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
+    pack, data, year = _load(args)
+    evaluator = Evaluator(pack)
+    try:
+        with _progress(err) as progress:
+            result = evaluator.evaluate(data, year, progress)
+    finally:
+        evaluator.close()
+    if args.format == "json":
+        text = to_json(result)
+    elif args.format == "csv":
+        text = to_csv(result)
+    else:
+        text = summary(result, pack)
+    _emit(text, args.output, out)
+    if args.output is not None:
+        err.write(f"wrote {len(result.outcomes)} outcomes to {args.output}\n")
+    return Exit.OK
+
+
+def _validate(args: argparse.Namespace, out: TextIO) -> Exit:
+    pack = load_pack(args.pack or bundled_pack())
+    Evaluator(pack).close()  # compiling checks what only the engine can check (limits, bounds)
+    out.write(f"ok: pack `{pack.name}` {pack.version}: {len(pack.rules)} rules, "
+              f"{len(pack.parameters)} parameters\n")
+    if args.data is not None:
+        data = load_dataset(args.data)
+        out.write(f"ok: dataset `{args.data}`: {len(data.units)} units, {len(data.members)} members, "
+                  f"{len(data.events)} events\n")
+    return Exit.OK
+
+
+def _explain(args: argparse.Namespace, out: TextIO) -> Exit:
+    pack, data, year = _load(args)
+    evaluator = Evaluator(pack)
+    try:
+        result = evaluator.evaluate(data, year)
+    finally:
+        evaluator.close()
+    known = {r.id for r in (*data.members, *data.units, *data.communities)} | {
+        r.name for r in (*data.members, *data.units, *data.communities)
+    }
+    if args.subject not in known:
+        raise DataError([_unknown_subject(args.subject, known)])
+    if args.format == "json":
+        subset = result.model_copy(update={"outcomes": tuple(
+            o for o in result.outcomes if args.subject in (o.subject, o.subject_name)
+        )})
+        out.write(to_json(subset) + "\n")
+    else:
+        out.write(explain(result, args.subject) + "\n")
+    return Exit.OK
+
+
+def _unknown_subject(subject: str, known: set[str]):  # type: ignore[no-untyped-def]
+    from .errors import Problem
+    from .loader import suggestion
+
+    return Problem(f"no member, unit or community `{subject}` in the dataset", None, "unknown-subject",
+                   suggestion(subject, sorted(known)))
+
+
+def _generate(args: argparse.Namespace, err: TextIO) -> Exit:
+    from .generate import generate, write_dataset
+
+    data = generate(scale=args.scale, seed=args.seed, year=args.year)
+    write_dataset(args.output, data)
+    err.write(f"wrote {args.output}: {len(data['units'])} units, "  # type: ignore[arg-type]
+              f"{len(data['members'])} members, {len(data['events'])} events\n")  # type: ignore[arg-type]
+    return Exit.OK
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run the command line; return the exit code (never raises for bad input)."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # argparse has printed its usage message
+        return int(stop.code or 0) and Exit.USAGE
+    try:
+        if args.command == "evaluate":
+            return _evaluate(args, out, err)
+        if args.command == "validate":
+            return _validate(args, out)
+        if args.command == "explain":
+            return _explain(args, out)
+        return _generate(args, err)
+    except (PolicyError, DataError) as error:
+        err.write(f"error: {error}\n")
+        return Exit.INVALID
+    except EngineError as error:
+        err.write(f"engine error: {error}\n")
+        return Exit.ENGINE
+    except OSError as error:
+        err.write(f"error: {error}\n")
+        return Exit.INVALID
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
