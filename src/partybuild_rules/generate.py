@@ -1,0 +1,1066 @@
+"""A seeded generator of a synthetic but realistic Tongjiang (同江市) dataset.
+
+The numbers of the public report (9 communities, 160 resident units, 2,174 in-service members,
+120 grid leaders, 50 committee members, 57 community workers, 6 inspection groups, 10,004 m² of
+premises) make one *block*; ``scale`` repeats the block, each copy named after a neighbouring
+county so that names stay distinct. Besides everyday records the data holds deliberate edge
+cases for every rule of ``shared/design/domain.md`` (absence streaks crossing the year boundary,
+near misses, missed months and quarters, overdue findings, consecutive 一般 ratings, roles
+pro-rated inside a month), so that a policy run over it has something to find.
+
+Only ``random.Random(seed)`` is used and no set is ever iterated, so the same arguments give the
+same dict (and, through :func:`write_dataset`, the same bytes) on every run and platform.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import random
+from functools import lru_cache
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Sequence
+
+__all__ = ["generate", "write_dataset"]
+
+Record = dict[str, Any]
+
+# --- The counts of one block, as the report gives them -------------------------------------
+
+COMMUNITIES = 9
+GRIDS = 120
+UNITS = 160
+IN_SERVICE = 2174
+GRID_LEADERS = 120  # one per grid
+COMMITTEE_MEMBERS = 50
+COMMUNITY_WORKERS = 57
+GROUPS = 6
+PREMISES_M2 = 10004
+UNIT_KINDS: tuple[tuple[str, int], ...] = (
+    ("party_government", 45),
+    ("public_institution", 40),
+    ("enterprise", 28),
+    ("new_economic_social", 30),
+    ("other", 17),
+)
+WINDOW_MONTHS = 18  # {year-1}-07 .. {year}-12
+FIRST_OF_YEAR = 6  # window month index of January of the evaluation year
+
+# --- Designed exceptions per block (everything else complies) ------------------------------
+
+UNITS_MISSING_REPORTS = 15  # in the evaluation year, 1-3 months each
+QUARTERS_WITHOUT_COLLECTIVE = 2
+HALVES_WITHOUT_MEETING = 1
+MISSED_INSPECTIONS = 10
+OVERDUE_FINDINGS_PRIOR_YEAR = 4
+OVERDUE_FINDINGS_THIS_YEAR = 11
+LATE_JOINERS = 100  # in-service members reporting in inside the window, besides designed ones
+
+# Absence streaks, as (how many members, absent window-month spans inclusive, report-in as
+# (window month, day; 0 = last day) or None for before the window, decoy). A decoy member
+# attends a non-co-building meeting while absent, which must not break the streak.
+# Window month 0 is July of the prior year, 6 is January, 17 is December.
+AbsenceCase = tuple[int, tuple[tuple[int, int], ...], tuple[int, int] | None, bool]
+ABSENCE_DESIGN: tuple[AbsenceCase, ...] = (
+    # entirely inside the year
+    (4, ((8, 13),), None, False),
+    (3, ((6, 11),), None, False),
+    (3, ((12, 17),), None, False),
+    (2, ((7, 14),), None, False),
+    (2, ((9, 17),), None, False),
+    (2, ((6, 17),), None, False),  # 12 months: one outcome, not a second one at month 12
+    (2, ((8, 13),), None, True),
+    # starting in the prior half year, reaching 6 inside the year
+    (3, ((1, 6),), None, False),
+    (3, ((3, 8),), None, False),
+    (2, ((5, 10),), None, False),
+    (2, ((4, 12),), None, False),
+    # reaching 6 in December of the prior year (nothing in the year itself)
+    (3, ((0, 7),), None, False),
+    (2, ((0, 11),), None, False),
+    (2, ((0, 17),), None, False),
+    (1, ((0, 5),), None, False),
+    # near misses: 5 months
+    (3, ((8, 12),), None, False),
+    (2, ((13, 17),), None, False),
+    (2, ((3, 7),), None, False),
+    (1, ((1, 5),), None, False),
+    (1, ((6, 10), (12, 16)), None, False),
+    # two streaks in the window
+    (2, ((2, 7), (9, 14)), None, False),
+    (2, ((0, 5), (7, 12)), None, False),
+    (1, ((1, 6), (8, 16)), None, False),
+    # reporting in inside the window, then absent (earlier months do not count)
+    (2, ((8, 17),), (8, 20), False),
+    (2, ((2, 7),), (2, 10), False),
+    (2, ((13, 17),), (13, 5), False),
+    (1, ((5, 10),), (4, 25), False),
+    (1, ((10, 15),), (10, 0), False),
+    (1, ((8, 12),), (8, 20), False),
+)
+
+# --- Names ---------------------------------------------------------------------------------
+
+CITIES: tuple[tuple[str, str], ...] = (
+    ("同江市", "同江"), ("富锦市", "富锦"), ("抚远市", "抚远"), ("桦川县", "桦川"),
+    ("桦南县", "桦南"), ("汤原县", "汤原"), ("绥滨县", "绥滨"), ("集贤县", "集贤"),
+    ("宝清县", "宝清"), ("饶河县", "饶河"), ("萝北县", "萝北"), ("友谊县", "友谊"),
+)
+COMMUNITY_NAMES = (
+    "东江 西江 三江 临江 兴华 新华 胜利 和平 街津 沿江 滨江 江畔 江北 松花 赫哲 光明 幸福 振兴 "
+    "繁荣 团结 长青 长安 建设 民主 育才 东升 向阳 朝阳 红旗 永安 安康 康乐 富强 丰收 金港 口岸 "
+    "站前 中心 新兴 北岸 怡园 祥和 锦绣 华南 华兴 民安 福安 富民 兴隆 太平 新城 老城 东风 前进 "
+    "学府 人民 中央 春晖 德兴 嘉园 同兴 同乐 同心 同和 江城 东港 西港 新港 港湾 江心 花园 新村 "
+    "铁路 电力 林业 农垦 水利 中华 联合 远航 腾飞 启航 兴业 银河 星光 白桦 青松 松林 龙江 北疆 "
+    "黑土 鸿福 瑞祥 宏达 安居 乐业 百合 文化 友谊 江南"
+).split()
+SURNAMES = (
+    "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董程曹袁邓许傅沈曾彭吕苏卢蒋蔡"
+    "贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段"
+    "雷钱汤尹黎易常武乔贺赖龚文尤毕付隋佟关"
+)
+GIVEN = (
+    "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超霞平刚辉玲桂英华红建国志文斌波宇浩凯鹏飞鑫晶丹萍燕雪"
+    "梅琳颖婷欣慧佳雨博成东海峰林森龙庆春秋冬立新宏永福德贵兰凤玉秀淑珍荣宁微晓亮健彬帅俊"
+)
+GOVERNMENT = (
+    "中共{c}委办公室 {c}人民政府办公室 中共{c}委组织部 中共{c}委宣传部 中共{c}委统战部 "
+    "中共{c}委政法委员会 中共{c}纪律检查委员会 {c}人大常委会办公室 政协{c}委员会办公室 "
+    "中共{c}委党校 {c}发展和改革局 {c}教育局 {c}工业信息化和科技局 {c}公安局 {c}民政局 "
+    "{c}司法局 {c}财政局 {c}人力资源和社会保障局 {c}自然资源局 {c}生态环境局 "
+    "{c}住房和城乡建设局 {c}交通运输局 {c}水务局 {c}农业农村局 {c}商务局 {c}文体广电和旅游局 "
+    "{c}卫生健康局 {c}退役军人事务局 {c}应急管理局 {c}审计局 {c}市场监督管理局 {c}统计局 "
+    "{c}医疗保障局 {c}林业和草原局 {c}城市管理综合执法局 {c}营商环境建设监督局 {c}信访局 "
+    "{c}人民法院 {c}人民检察院 国家税务总局{c}税务局 {c}总工会 共青团{c}委员会 {c}妇女联合会 "
+    "{c}残疾人联合会 {c}科学技术协会 {c}工商业联合会 {c}消防救援大队"
+).split()
+INSTITUTIONS = (
+    "{c}第一中学 {c}第二中学 {c}第三中学 {c}实验中学 {c}第一小学 {c}第二小学 {c}第三小学 "
+    "{c}实验小学 {c}第一幼儿园 {c}职业技术教育中心 {c}人民医院 {c}中医医院 {c}妇幼保健院 "
+    "{c}疾病预防控制中心 {c}图书馆 {c}文化馆 {c}融媒体中心 {c}档案馆 {c}社会保险事业服务中心 "
+    "{c}公共资源交易中心 {c}不动产登记中心 {c}政务服务中心 {c}机关事务服务中心 "
+    "{c}城市管理服务中心 {c}农业技术推广中心 {c}水利工程管理站 {c}气象局 {c}园林绿化中心 "
+    "{c}环境卫生服务中心 {c}住房公积金管理中心 {c}就业服务中心 {c}社会福利院 {c}救助管理站 "
+    "{c}老年大学 {c}青少年活动中心 {c}体育场馆管理中心 {c}动物疫病预防控制中心 "
+    "{c}口岸服务中心 {c}博物馆 {c}社区卫生服务中心"
+).split()
+ENTERPRISES = (
+    "国网{c}供电公司 {c}自来水有限责任公司 {c}热电有限公司 中国移动{s}分公司 中国联通{s}分公司 "
+    "中国电信{s}分公司 中国邮政集团{c}分公司 中国工商银行{s}支行 中国农业银行{s}支行 "
+    "中国银行{s}支行 中国建设银行{s}支行 中国邮政储蓄银行{c}支行 {c}农村信用合作联社 "
+    "中国人寿保险{s}支公司 中国人民财产保险{s}支公司 中国石油{s}分公司 中国石化{s}分公司 "
+    "{s}港务有限公司 {c}城市建设投资有限公司 {c}粮食储备库 中储粮{s}直属库 {c}公共交通有限公司 "
+    "{c}燃气有限公司 {c}供热有限公司 {c}国有资产经营有限公司 中国烟草{c}分公司 {s}火车站 "
+    "{c}水务投资有限公司"
+).split()
+OTHER_UNITS = (
+    "{c}个体劳动者协会 {c}慈善总会 {c}红十字会 {c}计划生育协会 {c}关心下一代工作委员会 "
+    "{c}老干部活动中心 {c}民营企业家协会 {c}作家协会 {c}书法家协会 {c}志愿者协会 "
+    "{c}见义勇为基金会 {c}个体私营企业协会 {c}物流行业协会 {c}餐饮行业协会 {c}老年人体育协会 "
+    "{c}律师协会 {c}退役军人服务中心"
+).split()
+BRANDS = (
+    "鑫达 恒信 华瑞 泰和 宏远 金港 三江 江城 龙江 北疆 盛源 佳禾 福润 兴业 天泽 瑞丰 润达 嘉诚 "
+    "通达 昌盛 鼎盛 宏图 聚源 永昌 和顺 东方 同心 赫哲 黑土 金穗 亿丰 博远 鸿运 凯旋"
+).split()
+TRADES = (
+    "商贸 物流 建筑工程 物业服务 旅游开发 农业科技 餐饮管理 房地产开发 电子商务 米业 渔业 "
+    "装饰工程 医药连锁 汽车销售 信息技术 对俄贸易 食品加工 广告传媒"
+).split()
+THEME_DAYS = (
+    "主题党日：重温入党誓词", "主题党日：党纪学习教育", "主题党日：学习党章党规",
+    "主题党日：“我为群众办实事”实践活动", "主题党日：观看警示教育片", "主题党日：参观红色教育基地",
+)
+COLLECTIVES = (
+    "联学共建集中活动：社区环境综合整治", "联学共建集中活动：文明城市创建",
+    "联学共建集中活动：邻里节", "联学共建集中活动：关爱困难群众走访慰问",
+    "联学共建集中活动：防汛安全宣传", "联学共建集中活动：冬季清雪除冰",
+)
+LESSONS = ("党课：学习贯彻党的创新理论", "党课：基层党组织建设", "党课：践行全心全意为人民服务宗旨")
+VOLUNTEERING_ALL_YEAR = (
+    "志愿服务：关爱空巢老人", "志愿服务：文明交通劝导", "志愿服务：政策宣讲", "志愿服务：微心愿认领",
+    "志愿服务：垃圾分类宣传", "志愿服务：反诈宣传", "志愿服务：义诊", "志愿服务：邻里纠纷调解",
+)
+VOLUNTEERING_WINTER = ("志愿服务：扫雪除冰", "志愿服务：冬季供暖走访")  # November-March on the Heilong
+VOLUNTEERING_SUMMER = ("志愿服务：防汛巡堤", "志愿服务：环境卫生整治")  # flood season
+STAFF_MEETINGS = ("网格员业务培训", "社区工作者例会", "居委会工作例会")
+AGREED_ITEMS = (
+    "老旧小区改造协调", "社区停车位规划", "共建“红色物业”", "帮扶困难家庭", "冬季供热问题协调",
+    "社区活动场所共享", "背街小巷路灯维修", "社区养老服务站建设", "垃圾分类设施配置",
+    "文明交通劝导岗设置", "防汛物资储备", "在职党员认领服务岗位",
+)
+FINDINGS = (
+    "“三会一课”记录不规范", "党费收缴台账不完整", "在职党员报到信息未及时更新", "共建项目推进缓慢",
+    "主题党日活动开展不经常", "党建阵地标识不规范", "组织生活会会前谈心谈话不充分",
+    "发展党员程序材料不全", "党员教育管理台账缺失", "联席会议议定事项未跟踪落实",
+)
+
+TIER_FLOORS: tuple[tuple[str, Decimal], ...] = (
+    ("好", Decimal(90)), ("较好", Decimal(80)), ("一般", Decimal(60)), ("差", Decimal(0)),
+)
+# where a subject's scores centre, in tenths of a point, for each target tier
+TIER_BANDS: dict[str, tuple[int, int]] = {
+    "好": (905, 970), "较好": (810, 890), "一般": (620, 780), "差": (450, 580),
+}
+DAILY_WEIGHT = Decimal("0.4")
+YEAR_END_WEIGHT = Decimal("0.6")
+TENTH = Decimal("0.1")
+
+
+# --- The covered window --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Window:
+    """The 18 months {year-1}-07 .. {year}-12 that the events cover."""
+
+    year: int
+
+    @property
+    def start(self) -> date:
+        return date(self.year - 1, 7, 1)
+
+    @property
+    def end(self) -> date:
+        return date(self.year, 12, 31)
+
+    def month(self, index: int) -> tuple[int, int]:
+        """(year, month) of a window month index."""
+        return (self.year - 1, 7 + index) if index < FIRST_OF_YEAR else (self.year, index - 5)
+
+    def index(self, day: date) -> int:
+        return (day.year - self.start.year) * 12 + day.month - 7
+
+
+@lru_cache(maxsize=None)
+def _last_day(year: int, month: int) -> int:
+    return calendar.monthrange(year, month)[1]
+
+
+def _day_in(rng: random.Random, year: int, month: int, first: int = 1, last: int = 31) -> date:
+    return date(year, month, rng.randint(first, min(last, _last_day(year, month))))
+
+
+def _day_between(rng: random.Random, first: date, last: date) -> date:
+    return first + timedelta(days=rng.randint(0, (last - first).days))
+
+
+# --- Ids -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Ids:
+    """Sequential ids, zero-padded wide enough for the largest count a scale produces."""
+
+    prefix: str
+    width: int
+    issued: int = 0
+
+    def next(self) -> str:
+        self.issued += 1
+        return f"{self.prefix}{self.issued:0{self.width}d}"
+
+
+def _width(minimum: int, largest: int) -> int:
+    return max(minimum, len(str(largest)))
+
+
+# --- Internal state of one block -----------------------------------------------------------
+
+
+@dataclass
+class _Person:
+    """An in-service member and the months (window indices) in which they take part."""
+
+    record: Record
+    present: list[bool]
+    unit_community: str
+    decoy: bool = False
+    joined: date = date.min  # the report-in date, kept parsed because activities check it often
+
+
+@dataclass
+class _Block:
+    city: str
+    short: str
+    communities: list[Record] = field(default_factory=list)
+    grids: dict[str, list[str]] = field(default_factory=dict)  # community -> grid ids
+    grid_records: list[Record] = field(default_factory=list)
+    units: list[Record] = field(default_factory=list)
+    people: list[_Person] = field(default_factory=list)
+    staff: list[Record] = field(default_factory=list)
+    groups: list[Record] = field(default_factory=list)
+
+    def units_of(self, community: str) -> list[Record]:
+        return [unit for unit in self.units if unit["community"] == community]
+
+    def staff_of(self, community: str) -> list[Record]:
+        return [person for person in self.staff if person["residence_community"] == community]
+
+
+@dataclass
+class _Counters:
+    community: _Ids
+    grid: _Ids
+    unit: _Ids
+    member: _Ids
+    group: _Ids
+    finding: _Ids
+    item: _Ids
+
+
+def _counters(scale: int) -> _Counters:
+    members = (IN_SERVICE + GRID_LEADERS + COMMITTEE_MEMBERS + COMMUNITY_WORKERS + COMMUNITIES) * scale
+    return _Counters(
+        community=_Ids("C", _width(2, COMMUNITIES * scale)),
+        grid=_Ids("G", _width(3, GRIDS * scale)),
+        unit=_Ids("U", _width(4, UNITS * scale)),
+        member=_Ids("M", _width(5, members)),
+        group=_Ids("IG", 1),
+        finding=_Ids("F", _width(5, UNITS * scale * 3)),
+        item=_Ids("A", _width(4, COMMUNITIES * scale * 20)),
+    )
+
+
+# --- Names ---------------------------------------------------------------------------------
+
+
+def _person_name(rng: random.Random) -> str:
+    # the ten commonest surnames cover about half the population
+    surname = SURNAMES[rng.randrange(10)] if rng.random() < 0.5 else rng.choice(SURNAMES)
+    given = rng.choice(GIVEN) if rng.random() < 0.4 else rng.choice(GIVEN) + rng.choice(GIVEN)
+    return surname + given
+
+
+def _city(block: int) -> tuple[str, str]:
+    city, short = CITIES[block % len(CITIES)]
+    rounds = block // len(CITIES)
+    return (city, short) if rounds == 0 else (f"{city}{rounds + 1}区", f"{short}{rounds + 1}区")
+
+
+def _community_name(number: int) -> str:
+    stem = COMMUNITY_NAMES[number % len(COMMUNITY_NAMES)]
+    rounds = number // len(COMMUNITY_NAMES)
+    return f"{stem}社区" if rounds == 0 else f"{stem}{rounds + 1}社区"
+
+
+def _unit_names(rng: random.Random, kind: str, count: int, city: str, short: str) -> list[str]:
+    if kind == "new_economic_social":
+        names: dict[str, None] = {}
+        while len(names) < count:
+            names[f"{city}{rng.choice(BRANDS)}{rng.choice(TRADES)}有限公司"] = None
+        return list(names)
+    pool = {"party_government": GOVERNMENT, "public_institution": INSTITUTIONS,
+            "enterprise": ENTERPRISES, "other": OTHER_UNITS}[kind]
+    return [template.format(c=city, s=short) for template in rng.sample(pool, count)]
+
+
+# --- Splitting counts ----------------------------------------------------------------------
+
+
+def _spread(rng: random.Random, total: int, parts: int) -> list[int]:
+    """``total`` split into ``parts`` counts that differ by at most one, the larger ones at random."""
+    base, extra = divmod(total, parts)
+    larger = set(rng.sample(range(parts), extra))
+    return [base + (1 if part in larger else 0) for part in range(parts)]
+
+
+def _apportion(total: int, weights: Sequence[float], floor: int) -> list[int]:
+    """``total`` split in proportion to ``weights``, each at least ``floor`` (largest remainders)."""
+    rest = total - floor * len(weights)
+    whole = sum(weights)
+    shares = [rest * weight / whole for weight in weights]
+    counts = [int(share) for share in shares]
+    by_remainder = sorted(range(len(weights)), key=lambda i: (counts[i] - shares[i], i))
+    for i in by_remainder[: rest - sum(counts)]:
+        counts[i] += 1
+    return [floor + count for count in counts]
+
+
+# --- Records -------------------------------------------------------------------------------
+
+
+def _communities(rng: random.Random, ids: _Counters, block: int) -> list[Record]:
+    areas = _apportion(PREMISES_M2, [rng.uniform(0.6, 1.6) for _ in range(COMMUNITIES)], 500)
+    return [
+        {"id": ids.community.next(), "name": _community_name(block * COMMUNITIES + i),
+         "liaison": _person_name(rng), "area_m2": areas[i]}
+        for i in range(COMMUNITIES)
+    ]
+
+
+def _grids(rng: random.Random, ids: _Counters, communities: list[Record]) -> dict[str, list[Record]]:
+    counts = _spread(rng, GRIDS, len(communities))
+    return {
+        community["id"]: [
+            {"id": ids.grid.next(), "name": f"{community['name']}第{n}网格", "community": community["id"]}
+            for n in range(1, count + 1)
+        ]
+        for community, count in zip(communities, counts)
+    }
+
+
+def _units(rng: random.Random, ids: _Counters, block: _Block) -> list[Record]:
+    # uneven on purpose: B1 balancing needs communities with fewer resident units
+    per_community = _apportion(UNITS, [rng.uniform(0.5, 1.6) for _ in block.communities], 8)
+    homes = [c["id"] for c, n in zip(block.communities, per_community) for _ in range(n)]
+    rng.shuffle(homes)
+    kinds = [kind for kind, count in UNIT_KINDS for _ in range(count)]
+    names = [name for kind, count in UNIT_KINDS
+             for name in _unit_names(rng, kind, count, block.city, block.short)]
+    units = [
+        {"id": "", "name": name, "community": home, "kind": kind, "leader": _person_name(rng)}
+        for name, home, kind in zip(names, homes, kinds)
+    ]
+    units.sort(key=lambda unit: unit["community"])  # stable: ids grow community by community
+    for unit in units:
+        unit["id"] = ids.unit.next()
+    return units
+
+
+def _present_months(rng: random.Random, first: int) -> list[bool]:
+    """Months an ordinary member takes part in; absences never run past 3 months."""
+    absence = rng.choice((0.06, 0.06, 0.06, 0.1, 0.15, 0.25))
+    present = [False] * WINDOW_MONTHS
+    run = 0
+    for month in range(first, WINDOW_MONTHS):
+        absent = rng.random() < absence and run < 3
+        present[month] = not absent
+        run = run + 1 if absent else 0
+    return present
+
+
+def _designed_months(spans: tuple[tuple[int, int], ...], first: int) -> list[bool]:
+    absent = {month for low, high in spans for month in range(low, high + 1)}
+    return [first <= month and month not in absent for month in range(WINDOW_MONTHS)]
+
+
+def _report_in_before(rng: random.Random, window: _Window) -> date:
+    return _day_between(rng, date(window.year - 6, 3, 1), window.start - timedelta(days=1))
+
+
+def _report_in_at(window: _Window, month: int, day: int) -> date:
+    year, number = window.month(month)
+    return date(year, number, day or _last_day(year, number))
+
+
+def _people(rng: random.Random, ids: _Counters, block: _Block, window: _Window) -> list[_Person]:
+    weights = [
+        {"party_government": 1.4, "public_institution": 1.3, "enterprise": 1.0,
+         "new_economic_social": 0.4, "other": 0.5}[unit["kind"]] * rng.uniform(0.5, 1.5)
+        for unit in block.units
+    ]
+    per_unit = _apportion(IN_SERVICE, weights, 2)
+    community_ids = [c["id"] for c in block.communities]
+    people: list[_Person] = []
+    for unit, count in zip(block.units, per_unit):
+        for _ in range(count):
+            home = unit["community"] if rng.random() < 0.6 else rng.choice(community_ids)
+            record: Record = {
+                "id": ids.member.next(), "name": _person_name(rng), "residence_community": home,
+                "unit": unit["id"], "grid": rng.choice(block.grids[home]), "in_service": True,
+                "five_star": rng.random() < 0.4, "reported_in": None, "roles": [],
+            }
+            people.append(_Person(record, [], unit["community"]))
+    _plan_participation(rng, people, window)
+    return people
+
+
+def _plan_participation(rng: random.Random, people: list[_Person], window: _Window) -> None:
+    """Report-in dates and monthly presence: designed streaks, then late joiners, then the rest."""
+    order = rng.sample(range(len(people)), len(people))
+    cursor = 0
+    for count, spans, report_in, decoy in ABSENCE_DESIGN:
+        for person in (people[i] for i in order[cursor: cursor + count]):
+            reported = (_report_in_at(window, *report_in) if report_in
+                        else _report_in_before(rng, window))
+            person.record["reported_in"] = reported.isoformat()
+            person.joined = reported
+            person.present = _designed_months(spans, window.index(reported) if report_in else 0)
+            person.decoy = decoy
+        cursor += count
+    for position, i in enumerate(order[cursor:]):
+        person = people[i]
+        if position < LATE_JOINERS:
+            reported = _day_between(rng, window.start, window.end - timedelta(days=20))
+            first = window.index(reported)
+        else:
+            reported, first = _report_in_before(rng, window), 0
+        person.record["reported_in"] = reported.isoformat()
+        person.joined = reported
+        person.present = _present_months(rng, first)
+
+
+def _holding(role: str, community: str, start: date, end: date | None = None) -> Record:
+    return {"role": role, "community": community, "start": start.isoformat(),
+            "end": end.isoformat() if end else None}
+
+
+def _staff_member(ids: _Counters, name: str, community: str, grid: str | None,
+                  five_star: bool, roles: list[Record]) -> Record:
+    return {"id": ids.member.next(), "name": name, "residence_community": community, "unit": None,
+            "grid": grid, "in_service": False, "five_star": five_star, "reported_in": None,
+            "roles": roles}
+
+
+def _staff(rng: random.Random, ids: _Counters, block: _Block, window: _Window) -> list[Record]:
+    """Grid leaders, committee members, community workers and secretaries, with a few
+    holdings that start or end inside a month of the year (pro-rating cases)."""
+    year = window.year
+
+    def since() -> date:
+        return _day_between(rng, date(year - 7, 1, 1), window.start - timedelta(days=1))
+
+    staff: list[Record] = []
+    communities = [c["id"] for c in block.communities]
+    leaders = [(c, grid) for c in communities for grid in block.grids[c]]
+    special_leaders: list[tuple[date, date | None]] = [
+        (date(year, 3, 16), None),  # appointed mid-month
+        (since(), date(year, 9, 10)),  # left mid-month
+        (date(year, 2, 1), None),  # appointed on the 1st: a whole month
+    ]
+    picks = rng.sample(range(len(leaders)), len(special_leaders))
+    for n, (community, grid) in enumerate(leaders):
+        start, end = special_leaders[picks.index(n)] if n in picks else (since(), None)
+        staff.append(_staff_member(ids, _person_name(rng), community, grid, rng.random() < 0.3,
+                                   [_holding("grid_leader", community, start, end)]))
+
+    committee_homes = [c for c, n in zip(communities, _spread(rng, COMMITTEE_MEMBERS, COMMUNITIES))
+                       for _ in range(n)]
+    special_committee = rng.sample(range(COMMITTEE_MEMBERS), 4)
+    for n, community in enumerate(committee_homes):
+        roles = [_holding("committee_member", community, since())]
+        if n == special_committee[0]:
+            roles = [_holding("committee_member", community, date(year, 3, 16), date(year, 9, 10))]
+        elif n == special_committee[1]:
+            roles = [_holding("committee_member", community, since(), date(year, 6, 30))]
+        elif n == special_committee[2]:  # moved to another community mid-month
+            other = rng.choice([c for c in communities if c != community])
+            roles = [_holding("committee_member", community, since(), date(year, 4, 12)),
+                     _holding("committee_member", other, date(year, 4, 13))]
+            community = other
+        elif n == special_committee[3]:
+            roles = [_holding("committee_member", community, date(year - 1, 11, 20))]
+        staff.append(_staff_member(ids, _person_name(rng), community, None, rng.random() < 0.3, roles))
+
+    worker_homes = [c for c, n in zip(communities, _spread(rng, COMMUNITY_WORKERS, COMMUNITIES))
+                    for _ in range(n)]
+    special_workers = rng.sample(range(COMMUNITY_WORKERS), 2)
+    for n, community in enumerate(worker_homes):
+        start, end = since(), None
+        if n == special_workers[0]:
+            start, end = date(year, 7, 15), date(year, 11, 20)
+        elif n == special_workers[1]:
+            end = date(year, 11, 30)
+        staff.append(_staff_member(ids, _person_name(rng), community, None, rng.random() < 0.3,
+                                   [_holding("community_worker", community, start, end)]))
+
+    for community in communities:  # 一肩挑: one secretary per community
+        staff.append(_staff_member(ids, _person_name(rng), community, None, True,
+                                   [_holding("party_secretary", community, since())]))
+    return staff
+
+
+def _groups(ids: _Counters, block: _Block) -> list[Record]:
+    numbers = "一二三四五六七八九十"
+    return [{"id": ids.group.next(), "name": f"{block.city}第{numbers[n % 10]}巡回督查组"
+             + (f"（{n // 10 + 1}）" if n >= 10 else "")} for n in range(GROUPS)]
+
+
+def _block(rng: random.Random, ids: _Counters, number: int, window: _Window) -> _Block:
+    city, short = _city(number)
+    block = _Block(city, short)
+    block.communities = _communities(rng, ids, number)
+    grids = _grids(rng, ids, block.communities)
+    block.grids = {c: [grid["id"] for grid in records] for c, records in grids.items()}
+    block.units = _units(rng, ids, block)
+    block.people = _people(rng, ids, block, window)
+    block.staff = _staff(rng, ids, block, window)
+    block.groups = _groups(ids, block)
+    block.grid_records = [grid for records in grids.values() for grid in records]
+    return block
+
+
+# --- Ratings and scores --------------------------------------------------------------------
+
+
+@dataclass
+class _Tiers:
+    """Past ratings and the tier each subject's scores are drawn to reach in the year."""
+
+    past: dict[tuple[str, int], str]  # (subject, year) -> tier
+    target: dict[str, str]  # subject -> tier of the evaluation year
+    exact: dict[str, Decimal]  # subject -> exact combined score (threshold cases)
+
+
+def _tiers(rng: random.Random, block: _Block, year: int) -> _Tiers:
+    units = [unit["id"] for unit in block.units]
+    picked = rng.sample(units, 12 + 4 + 1 + 3)
+    twice, prior_only, poor, edges = picked[:12], picked[12:16], picked[16], picked[17:]
+    past: dict[tuple[str, int], str] = {}
+    target: dict[str, str] = {}
+    for unit in units:
+        past[(unit, year - 2)] = rng.choice(("好", "较好", "较好"))
+        past[(unit, year - 1)] = rng.choice(("好", "较好", "较好"))
+        target[unit] = rng.choices(("好", "较好", "一般", "差"), (30, 55, 11, 4))[0]
+    for n, unit in enumerate(twice):  # 一般 last year; half of them 一般 again (R1)
+        past[(unit, year - 1)] = "一般"
+        if n < 3:
+            past[(unit, year - 2)] = "一般"
+        target[unit] = "一般" if n % 2 == 0 else ("差" if n == 11 else "较好")
+    for n, unit in enumerate(prior_only):  # 一般 two years ago: not consecutive with this year
+        past[(unit, year - 2)] = "一般"
+        target[unit] = "一般" if n < 2 else "较好"
+    past[(poor, year - 1)] = "差"  # 差 then 一般: not two 一般 in a row
+    target[poor] = "一般"
+    past[(edges[-1], year - 2)] = "差"
+    exact = dict(zip(edges, (Decimal(90), Decimal(80), Decimal(60))))
+    for unit, score in exact.items():
+        target[unit] = _tier_of(score)
+    communities = [c["id"] for c in block.communities]
+    for n, community in enumerate(communities):
+        past[(community, year - 2)] = rng.choice(("好", "较好"))
+        past[(community, year - 1)] = "一般" if n == 4 else rng.choice(("好", "较好"))
+        target[community] = "一般" if n == 7 else rng.choice(("好", "较好"))
+    return _Tiers(past, target, exact)
+
+
+def _tier_of(score: Decimal) -> str:
+    return next(tier for tier, floor in TIER_FLOORS if score >= floor)
+
+
+def _combined(daily: list[Decimal], year_end: Decimal) -> Decimal:
+    return DAILY_WEIGHT * sum(daily, Decimal(0)) / len(daily) + YEAR_END_WEIGHT * year_end
+
+
+def _near_threshold(score: Decimal) -> bool:
+    """Just under a tier floor, where rounding to a tenth would change the tier: avoided."""
+    return any(floor - Decimal("0.05") <= score < floor for _, floor in TIER_FLOORS if floor)
+
+
+def _tenths(rng: random.Random, centre: int, spread: int) -> Decimal:
+    return Decimal(max(0, min(1000, centre + rng.randint(-spread, spread)))) * TENTH
+
+
+def _scores(rng: random.Random, tier: str, exact: Decimal | None) -> tuple[list[Decimal], Decimal]:
+    """Four quarterly daily scores and a year-end score whose weighted sum falls in ``tier``."""
+    if exact is not None:
+        wobble = [Decimal("1.2"), Decimal("-1.2"), Decimal("0.5"), Decimal("-0.5")]
+        return [exact + w for w in wobble], exact
+    low, high = TIER_BANDS[tier]
+    while True:
+        centre = rng.randint(low, high)
+        daily = [_tenths(rng, centre, 40) for _ in range(4)]
+        year_end = _tenths(rng, centre, 30)
+        score = _combined(daily, year_end)
+        if _tier_of(score) == tier and not _near_threshold(score):
+            return daily, year_end
+
+
+def _subjects(block: _Block) -> list[tuple[str, str]]:
+    """(subject kind, id) of everything rated, assessed and inspected: units, then communities."""
+    return [("unit", u["id"]) for u in block.units] + [("community", c["id"]) for c in block.communities]
+
+
+def _ratings(block: _Block, tiers: _Tiers, year: int) -> list[Record]:
+    subjects = _subjects(block)
+    return [
+        {"subject_kind": kind, "subject": subject, "year": rated, "tier": tiers.past[(subject, rated)]}
+        for rated in (year - 2, year - 1)
+        for kind, subject in subjects
+    ]
+
+
+# --- Events --------------------------------------------------------------------------------
+
+EVENT_ORDER = ("unit_report", "member_report_in", "activity", "joint_meeting", "inspection",
+               "rectification", "assessment", "two_way_review")
+
+
+def _event(event_type: str, day: date, **fields: Any) -> Record:
+    return {"id": "", "date": day.isoformat(), "type": event_type, **fields}
+
+
+def _unit_reports(rng: random.Random, block: _Block, window: _Window) -> list[Record]:
+    units = block.units
+    skipping = rng.sample(range(len(units)), UNITS_MISSING_REPORTS + 3 + 2)
+    missed: dict[str, list[int]] = {}
+    for n in skipping[:UNITS_MISSING_REPORTS]:
+        missed[units[n]["id"]] = rng.sample(range(FIRST_OF_YEAR, WINDOW_MONTHS), rng.randint(1, 3))
+    # misses in the prior year must yield no finding in the year itself
+    for n in skipping[UNITS_MISSING_REPORTS: UNITS_MISSING_REPORTS + 3]:
+        missed[units[n]["id"]] = [rng.randrange(FIRST_OF_YEAR)]
+    twice = {units[n]["id"]: rng.randrange(WINDOW_MONTHS) for n in skipping[-2:]}
+    events: list[Record] = []
+    for unit in units:
+        for month in range(WINDOW_MONTHS):
+            if month in missed.get(unit["id"], ()):
+                continue
+            year, number = window.month(month)
+            reports = 2 if twice.get(unit["id"]) == month else 1
+            for _ in range(reports):
+                events.append(_event("unit_report", _day_in(rng, year, number), unit=unit["id"],
+                                     community=unit["community"]))
+    return events
+
+
+def _member_reports_in(block: _Block, window: _Window) -> list[Record]:
+    return [
+        _event("member_report_in", p.joined, member=p.record["id"],
+               community=p.record["residence_community"])
+        for p in block.people
+        if p.joined >= window.start
+    ]
+
+
+def _volunteer_titles(month: int) -> tuple[str, ...]:
+    seasonal = VOLUNTEERING_WINTER if month in (11, 12, 1, 2, 3) else (
+        VOLUNTEERING_SUMMER if month in (6, 7, 8) else ())
+    return seasonal + VOLUNTEERING_ALL_YEAR
+
+
+def _activity(day: date, community: str, kind: str, title: str, people: list[_Person],
+              staff: list[Record], co_building: bool = True) -> Record:
+    participants = sorted([p.record["id"] for p in people] + [s["id"] for s in staff])
+    units = sorted({p.record["unit"] for p in people})
+    return {"id": "", "date": day.isoformat(), "type": "activity", "community": community,
+            "kind": kind, "co_building": co_building, "title": title, "units": units,
+            "participants": participants}
+
+
+def _gathering(rng: random.Random, pool: list[_Person], day: date, share: float) -> list[_Person]:
+    """Members of the month's pool who come to a gathering held on ``day`` (reported in by then)."""
+    return [p for p in pool if rng.random() < share and p.joined <= day]
+
+
+def _volunteering(rng: random.Random, community: str, year: int, month: int,
+                  slots: list[_Person]) -> list[Record]:
+    """Small teams (often one person) logging volunteer service: most activity records.
+
+    This makes four in five of all events, so it draws with ``rng.random()`` directly rather
+    than through ``randint``/``choice``, and builds records without the general helpers.
+    """
+    rng.shuffle(slots)
+    days = [date(year, month, n) for n in range(1, _last_day(year, month) + 1)]
+    isos = [day.isoformat() for day in days]
+    titles = _volunteer_titles(month)
+    draw = rng.random
+    events: list[Record] = []
+    start = 0
+    while start < len(slots):
+        end = start + _team_size(draw())
+        team = slots[start:end]
+        start = end
+        if len(team) == 1:  # most records are one person's: skip the general path
+            ids, units, joined = [team[0].record["id"]], [team[0].record["unit"]], team[0].joined
+        else:  # a member holding two slots may land twice in one team: count them once
+            members = {p.record["id"]: p for p in team}
+            ids, joined = sorted(members), max(p.joined for p in team)
+            units = sorted({p.record["unit"] for p in team})
+        n = int(draw() * len(days))
+        events.append({
+            "id": "", "date": isos[n] if days[n] >= joined else joined.isoformat(), "type": "activity",
+            "community": community, "kind": "volunteer", "co_building": True,
+            "title": titles[int(draw() * len(titles))], "units": units, "participants": ids,
+        })
+    return events
+
+
+def _team_size(draw: float) -> int:
+    """60% alone, 24% in pairs, 10% threes, 6% fours, for a uniform ``draw`` in [0, 1)."""
+    return 1 if draw < 0.6 else 2 if draw < 0.84 else 3 if draw < 0.94 else 4
+
+
+def _venues(rng: random.Random, block: _Block) -> dict[tuple[str, int], list[_Person]]:
+    """Who takes part where each month: mostly where they live, sometimes at their unit's community."""
+    pools: dict[tuple[str, int], list[_Person]] = {
+        (c["id"], month): [] for c in block.communities for month in range(WINDOW_MONTHS)
+    }
+    for person in block.people:
+        home = person.record["residence_community"]
+        for month, present in enumerate(person.present):
+            if present:
+                venue = home if rng.random() < 0.7 else person.unit_community
+                pools[(venue, month)].append(person)
+    return pools
+
+
+def _collective_months(rng: random.Random, block: _Block) -> dict[tuple[str, int], int]:
+    """Collective activities per (community, window month); two quarters of the year get none."""
+    quarters = [(c["id"], q) for c in block.communities for q in range(WINDOW_MONTHS // 3)]
+    in_year = [cq for cq in quarters if cq[1] >= FIRST_OF_YEAR // 3]
+    skipped = rng.sample(in_year, QUARTERS_WITHOUT_COLLECTIVE)
+    plan: dict[tuple[str, int], int] = {}
+    for community, quarter in quarters:
+        if (community, quarter) in skipped:
+            continue
+        month = quarter * 3 + rng.randrange(3)
+        plan[(community, month)] = 2 if rng.random() < 0.1 else 1
+    return plan
+
+
+def _activities(rng: random.Random, block: _Block, window: _Window) -> list[Record]:
+    pools = _venues(rng, block)
+    collectives = _collective_months(rng, block)
+    decoys = [person for person in block.people if person.decoy]
+    events: list[Record] = []
+    for community in block.communities:
+        staff = block.staff_of(community["id"])
+        theme_day = rng.randint(5, 25)  # each branch keeps its own 主题党日 date
+        for month in range(WINDOW_MONTHS):
+            year, number = window.month(month)
+            plan = _gatherings(rng, community, month, date(year, number, theme_day),
+                               collectives.get((community["id"], month), 0))
+            events.extend(_community_month(rng, community["id"], plan, pools[(community["id"], month)],
+                                           staff, year, number))
+            events.append(_staff_meeting(rng, decoys, community["id"], staff, month, year, number))
+    return events
+
+
+def _gatherings(rng: random.Random, community: Record, month: int, theme_day: date,
+                collectives: int) -> list[tuple[str, str, date, float]]:
+    """(kind, title, date, share of the month's members who come) of a month's gatherings."""
+    year, number = theme_day.year, theme_day.month
+    plan = [("theme_day", rng.choice(THEME_DAYS), theme_day, 0.45)]
+    if month % 3 == 0:  # a Party lesson a quarter, the liaison's own every half year
+        title = f"市委常委{community['liaison']}讲党课" if month % 6 == 0 else rng.choice(LESSONS)
+        plan.append(("party_lesson", title, _day_in(rng, year, number), 0.25))
+    plan.extend(("collective", rng.choice(COLLECTIVES), _day_in(rng, year, number), 0.4)
+                for _ in range(collectives))
+    return plan
+
+
+def _community_month(rng: random.Random, community: str, plan: list[tuple[str, str, date, float]],
+                     pool: list[_Person], staff: list[Record], year: int, month: int) -> list[Record]:
+    """A community's 联学共建 activities of one month: every member of ``pool`` takes part in one."""
+    events: list[Record] = []
+    attended: set[str] = set()
+    for kind, title, day, share in plan:
+        came = _gathering(rng, pool, day, share)
+        attended.update(p.record["id"] for p in came)
+        helpers = [s for s in staff if rng.random() < 0.4]
+        events.append(_activity(day, community, kind, title, came, helpers))
+    slots = [p for p in pool for _ in range(_volunteer_slots(rng.random(), p.record["id"] in attended))]
+    events.extend(_volunteering(rng, community, year, month, slots))
+    return events
+
+
+def _volunteer_slots(draw: float, attended: bool) -> int:
+    """Volunteer records a present member logs in a month; at least one if no gathering was attended."""
+    if attended:
+        return 1 if draw < 0.75 else 0
+    return 2 if draw < 0.5 else 1
+
+
+def _staff_meeting(rng: random.Random, decoys: list[_Person], community: str, staff: list[Record],
+                   month: int, year: int, number: int) -> Record:
+    """A meeting that is not 联学共建; decoy members sit in it while on an absence streak."""
+    absent = [p for p in decoys
+              if not p.present[month] and p.record["residence_community"] == community]
+    return _activity(_day_in(rng, year, number), community, "other", rng.choice(STAFF_MEETINGS),
+                     absent, staff, co_building=False)
+
+
+def _joint_meetings(rng: random.Random, ids: _Counters, block: _Block, window: _Window) -> list[Record]:
+    halves = [(c["id"], h) for c in block.communities for h in range(WINDOW_MONTHS // 6)]
+    skipped = rng.sample([ch for ch in halves if ch[1] >= 1], HALVES_WITHOUT_MEETING)
+    events: list[Record] = []
+    for community, half in halves:
+        if (community, half) in skipped:
+            continue
+        first = date(*window.month(half * 6), 1)
+        last_year, last_month = window.month(half * 6 + 5)
+        last = date(last_year, last_month, _last_day(last_year, last_month))
+        for _ in range(2 if rng.random() < 0.25 else 1):
+            day = _day_between(rng, first, last)
+            units = sorted(u["id"] for u in block.units_of(community) if rng.random() < 0.85)
+            items = [_agreed_item(rng, ids, day, window) for _ in range(rng.randint(1, 3))]
+            events.append(_event("joint_meeting", day, community=community, units=units, items=items))
+    return events
+
+
+def _agreed_item(rng: random.Random, ids: _Counters, day: date, window: _Window) -> Record:
+    due = day + timedelta(days=rng.randint(30, 90))
+    closed: date | None = None
+    if rng.random() < 0.65:  # some closed late, the rest still open
+        grace = 20 if rng.random() < 0.15 else 0
+        closed = day + timedelta(days=rng.randint(10, (due - day).days + grace))
+    if closed is not None and closed > window.end:
+        closed = None
+    return {"id": ids.item.next(), "title": rng.choice(AGREED_ITEMS), "due": due.isoformat(),
+            "closed": closed.isoformat() if closed else None}
+
+
+def _inspections(rng: random.Random, ids: _Counters, block: _Block, window: _Window) -> list[Record]:
+    """Every unit and branch once a quarter by a rotating group, a few misses in the year."""
+    subjects = _subjects(block)
+    quarters = range(WINDOW_MONTHS // 3)
+    in_year = [(s, q) for s in range(len(subjects)) for q in quarters if q >= FIRST_OF_YEAR // 3]
+    # at least one branch among the misses, so C4 has a community finding too
+    missed = rng.sample(in_year[: -len(block.communities) * 4], MISSED_INSPECTIONS - 1)
+    missed.append(rng.choice(in_year[-len(block.communities) * 4:]))
+    events: list[Record] = []
+    for quarter in quarters:
+        first = date(*window.month(quarter * 3), 1)
+        last_year, last_month = window.month(quarter * 3 + 2)
+        last = date(last_year, last_month, _last_day(last_year, last_month))
+        for n, (kind, subject) in enumerate(subjects):
+            if (n, quarter) in missed:
+                continue
+            day = _day_between(rng, first, last)
+            found = rng.choice((1, 1, 2)) if rng.random() < 0.2 else 0
+            findings = [_finding(rng, day) for _ in range(found)]
+            events.append(_event("inspection", day, group=block.groups[(n + quarter) % GROUPS]["id"],
+                                 subject_kind=kind, subject=subject, findings=findings))
+    events.sort(key=lambda event: event["date"])
+    for finding in (f for event in events for f in event["findings"]):
+        finding["id"] = ids.finding.next()
+    return events
+
+
+def _finding(rng: random.Random, day: date) -> Record:
+    return {"id": "", "description": rng.choice(FINDINGS),
+            "deadline": (day + timedelta(days=rng.randint(30, 60))).isoformat()}
+
+
+def _rectifications(rng: random.Random, inspections: list[Record], window: _Window) -> list[Record]:
+    """Most findings closed by their deadline; a chosen few late or never (R7)."""
+    found = [(date.fromisoformat(e["date"]), f) for e in inspections for f in e["findings"]]
+    # overdue ones need a deadline before the window's end, so that lateness can be seen
+    due_in = {
+        year: [n for n, (_, f) in enumerate(found)
+               if f["deadline"].startswith(str(year)) and f["deadline"] < window.end.isoformat()]
+        for year in (window.year - 1, window.year)
+    }
+    overdue = set(_some(rng, due_in[window.year - 1], OVERDUE_FINDINGS_PRIOR_YEAR))
+    overdue |= set(_some(rng, due_in[window.year], OVERDUE_FINDINGS_THIS_YEAR))
+    events: list[Record] = []
+    for n, (found_on, finding) in enumerate(found):
+        deadline = date.fromisoformat(finding["deadline"])
+        earliest = found_on + timedelta(days=3)
+        if n in overdue:
+            if rng.random() < 0.5:
+                late = deadline + timedelta(days=rng.randint(1, min(45, (window.end - deadline).days)))
+                events.append(_event("rectification", late, finding=finding["id"]))
+        elif deadline <= window.end:
+            day = deadline if rng.random() < 0.1 else _day_between(rng, earliest, deadline)
+            events.append(_event("rectification", day, finding=finding["id"]))
+        elif rng.random() < 0.5 and earliest <= window.end:  # due after the window: not overdue
+            day = _day_between(rng, earliest, window.end)
+            events.append(_event("rectification", day, finding=finding["id"]))
+    return events
+
+
+def _some(rng: random.Random, population: list[int], count: int) -> list[int]:
+    return rng.sample(population, min(count, len(population)))
+
+
+def _assessments(rng: random.Random, block: _Block, tiers: _Tiers, year: int) -> list[Record]:
+    subjects = _subjects(block)
+    quarter_ends = (3, 6, 9, 12)
+    events: list[Record] = []
+    for kind, subject in subjects:
+        daily, year_end = _scores(rng, tiers.target[subject], tiers.exact.get(subject))
+        for month, score in zip(quarter_ends, daily):
+            day = _day_in(rng, year, month, 10 if month == 12 else 20, 20 if month == 12 else 31)
+            events.append(_event("assessment", day, subject_kind=kind, subject=subject,
+                                 part="daily", score=str(score)))
+        events.append(_event("assessment", _day_in(rng, year, 12, 21), subject_kind=kind,
+                             subject=subject, part="year_end", score=str(year_end)))
+    return events
+
+
+def _two_way_reviews(rng: random.Random, block: _Block, year: int) -> list[Record]:
+    return [
+        _event("two_way_review", _day_in(rng, year, 12, 15), year=year, unit=unit["id"],
+               community=unit["community"], score_of_unit=str(_tenths(rng, 880, 100)),
+               score_of_community=str(_tenths(rng, 900, 80)))
+        for unit in block.units
+    ]
+
+
+def _block_events(rng: random.Random, ids: _Counters, block: _Block, tiers: _Tiers,
+                  window: _Window) -> list[Record]:
+    inspections = _inspections(rng, ids, block, window)
+    return [
+        *_unit_reports(rng, block, window),
+        *_member_reports_in(block, window),
+        *_activities(rng, block, window),
+        *_joint_meetings(rng, ids, block, window),
+        *inspections,
+        *_rectifications(rng, inspections, window),
+        *_assessments(rng, block, tiers, window.year),
+        *_two_way_reviews(rng, block, window.year),
+    ]
+
+
+def _numbered(events: list[Record]) -> list[Record]:
+    """Events in date order (type order within a day, stable), numbered E000001.. in that order."""
+    rank = {kind: str(n) for n, kind in enumerate(EVENT_ORDER)}
+    events.sort(key=lambda event: event["date"] + rank[event["type"]])
+    width = _width(6, len(events))
+    for n, event in enumerate(events, 1):
+        event["id"] = "E" + str(n).zfill(width)
+    return events
+
+
+# --- Public API ----------------------------------------------------------------------------
+
+
+def generate(*, scale: int = 1, seed: int = 2024, year: int = 2024) -> dict[str, object]:
+    """A synthetic dataset shaped like :class:`partybuild_rules.model.Dataset`, as plain JSON data.
+
+    ``scale`` repeats the report's numbers (scale 10: 90 communities, 1,600 units, 21,740
+    in-service members); the events cover {year-1}-07-01 .. {year}-12-31.
+    """
+    if scale < 1:
+        raise ValueError(f"scale must be at least 1, not {scale}")
+    rng = random.Random(seed)
+    window = _Window(year)
+    ids = _counters(scale)
+    blocks = [_block(rng, ids, number, window) for number in range(scale)]
+    ratings: list[Record] = []
+    events: list[Record] = []
+    for block in blocks:
+        tiers = _tiers(rng, block, year)
+        ratings.extend(_ratings(block, tiers, year))
+        events.extend(_block_events(rng, ids, block, tiers, window))
+    suffix = "" if scale == 1 else f"，×{scale}"
+    return {
+        "name": f"同江市城市基层党建{year}年度数据（合成{suffix}）",
+        "covers": {"start": window.start.isoformat(), "end": window.end.isoformat()},
+        "communities": [c for b in blocks for c in b.communities],
+        "grids": [g for b in blocks for g in b.grid_records],
+        "units": [u for b in blocks for u in b.units],
+        "members": [m for b in blocks for m in [p.record for p in b.people] + b.staff],
+        "inspection_groups": [g for b in blocks for g in b.groups],
+        "ratings": ratings,
+        "events": _numbered(events),
+    }
+
+
+def write_dataset(path: Path, data: dict[str, object]) -> None:
+    """Write ``data`` as UTF-8 JSON with one record per line, so errors can point at a line."""
+    lines = ["{"]
+    keys = list(data)
+    for n, key in enumerate(keys):
+        value = data[key]
+        comma = "," if n < len(keys) - 1 else ""
+        if isinstance(value, list) and value:
+            lines.append(f"{json.dumps(key)}: [")
+            lines.extend(
+                _compact(record) + ("," if i < len(value) - 1 else "") for i, record in enumerate(value)
+            )
+            lines.append(f"]{comma}")
+        else:
+            lines.append(f"{json.dumps(key)}: {_compact(value)}{comma}")
+    lines.append("}")
+    with path.open("w", encoding="utf-8", newline="\n") as stream:
+        stream.write("\n".join(lines) + "\n")
+
+
+def _compact(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
