@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from . import facts as F
@@ -49,6 +50,12 @@ class Evaluator:
         self.program: Program = compile_pack(pack)
         self._engine = Engine(self.program)
         self._by_qid = {q.qid: q for q in self.program.queries}
+        numbers = {k: to_decimal(v) for k, v in pack.values.items() if not isinstance(v, str)}
+        # A formula depends on parameters only: compute it once per pack, not per outcome.
+        self._amounts = {
+            rule.id: evaluate_formula(parse_expr(rule.amount), numbers)
+            for rule in pack.rules if rule.amount is not None
+        }
 
     def close(self) -> None:
         self._engine.close()
@@ -121,7 +128,7 @@ class Evaluator:
             rule_title=rule.title,
             pack=self.pack.name,
             pack_version=self.pack.version,
-            file=span.file if span else "",
+            file=_pack_relative(self.pack, span.file) if span else "",
             line=span.line if span else 0,
             source=rule.source,
             facts=tuple(
@@ -172,8 +179,7 @@ class Evaluator:
     def _allowance(self, query: Query, fact: F.Fact, subject: F.Subject, common: dict[str, Any]) -> Allowance:
         rule = query.rule
         if rule.amount is not None:
-            values = {k: to_decimal(v) for k, v in self.pack.values.items() if not isinstance(v, str)}
-            full = evaluate_formula(parse_expr(rule.amount), values)
+            full = self._amounts[rule.id]
         else:
             assert rule.amount_by_tier is not None
             full = to_decimal(resolve(self.pack, rule.amount_by_tier[fact["tier"]]))
@@ -183,6 +189,15 @@ class Evaluator:
             amount=amount, full_amount=quantize(full), days_held=held, days_in_period=total,
             payee=subject.name, role=fact.get("role"), **common,
         )
+
+
+def _pack_relative(pack: Pack, file: str) -> str:
+    """``tongjiang/reprimand.yaml``: stable wherever the pack is installed."""
+    path = Path(file)
+    try:
+        return str(path.resolve().relative_to(pack.path.resolve().parent))
+    except ValueError:
+        return path.name
 
 
 def _json_value(value: Any) -> Any:

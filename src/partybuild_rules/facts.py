@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cached_property
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from .model import (
     Activity,
@@ -38,26 +38,39 @@ Fact = dict[str, Any]
 
 def _involved(event: Any, kind: SubjectKind, unit_community: Mapping[str, str]) -> tuple[str, ...]:
     """The subjects of ``kind`` an event counts for."""
-    if isinstance(event, UnitReport):
-        if kind is SubjectKind.UNIT:
-            return (event.unit,)
-        if kind is SubjectKind.COMMUNITY:
-            return (event.community or unit_community.get(event.unit, ""),)
-    elif isinstance(event, MemberReportIn):
-        return {SubjectKind.MEMBER: (event.member,), SubjectKind.COMMUNITY: (event.community,)}.get(kind, ())
-    elif isinstance(event, Activity):
-        return {
-            SubjectKind.MEMBER: event.participants,
-            SubjectKind.UNIT: event.units,
-            SubjectKind.COMMUNITY: (event.community,),
-        }[kind]
-    elif isinstance(event, JointMeeting):
-        return {SubjectKind.UNIT: event.units, SubjectKind.COMMUNITY: (event.community,)}.get(kind, ())
-    elif isinstance(event, TwoWayReview):
-        return {SubjectKind.UNIT: (event.unit,), SubjectKind.COMMUNITY: (event.community,)}.get(kind, ())
-    elif isinstance(event, (Inspection, Assessment)):
-        return (event.subject,) if event.subject_kind is kind else ()
+    return _INVOLVED[event.type][kind](event, unit_community)
+
+
+def _none(event: Any, _: Mapping[str, str]) -> tuple[str, ...]:
     return ()
+
+
+def _own_subject(kind: SubjectKind) -> Callable[[Any, Mapping[str, str]], tuple[str, ...]]:
+    return lambda event, _: (event.subject,) if event.subject_kind is kind else ()
+
+
+def _field(name: str) -> Callable[[Any, Mapping[str, str]], tuple[str, ...]]:
+    return lambda event, _: (getattr(event, name),)
+
+
+def _many(name: str) -> Callable[[Any, Mapping[str, str]], tuple[str, ...]]:
+    return lambda event, _: tuple(getattr(event, name))
+
+
+_M, _U, _C = SubjectKind.MEMBER, SubjectKind.UNIT, SubjectKind.COMMUNITY
+_INVOLVED: dict[str, dict[SubjectKind, Callable[[Any, Mapping[str, str]], tuple[str, ...]]]] = {
+    "unit_report": {
+        _M: _none, _U: _field("unit"),
+        _C: lambda event, units: (event.community or units.get(event.unit, ""),),
+    },
+    "member_report_in": {_M: _field("member"), _U: _none, _C: _field("community")},
+    "activity": {_M: _many("participants"), _U: _many("units"), _C: _field("community")},
+    "joint_meeting": {_M: _none, _U: _many("units"), _C: _field("community")},
+    "two_way_review": {_M: _none, _U: _field("unit"), _C: _field("community")},
+    "inspection": {_M: _none, _U: _own_subject(_U), _C: _own_subject(_C)},
+    "assessment": {_M: _none, _U: _own_subject(_U), _C: _own_subject(_C)},
+    "rectification": {_M: _none, _U: _none, _C: _none},
+}
 
 
 def _plain(value: Any) -> Any:
@@ -141,9 +154,14 @@ class Index:
         if cached is None:
             cached = defaultdict(list)
             others = [(k, v) for k, v in wanted.items() if k != "type"]
-            for event in self.by_type.get(wanted.get("type", ""), ()):
-                if all(_plain(getattr(event, k, None)) == v for k, v in others):
-                    for subject_id in _involved(event, kind, self.unit_community):
+            events = self.by_type.get(wanted.get("type", ""), [])
+            if others:
+                events = [e for e in events if all(_plain(getattr(e, k, None)) == v for k, v in others)]
+            if events:
+                involved = _INVOLVED[events[0].type][kind]
+                units = self.unit_community
+                for event in events:
+                    for subject_id in involved(event, units):
                         cached[subject_id].append(event)
             self._event_cache[key] = cached
         return cached

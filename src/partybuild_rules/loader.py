@@ -168,11 +168,13 @@ def parse_yaml_text(text: str, file: str) -> tuple[Document | None, list[Problem
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"duplicate key `{key}`")
-        result[key] = value
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"duplicate key `{key}`")
+            seen.add(key)
     return result
 
 
@@ -346,4 +348,18 @@ def validation_problems(
         problems.append(Problem(
             f"`{field}`: {message[:1].lower() + message[1:]}{shown}", document.span(path), kind, None, path
         ))
-    return problems
+    return _drop_missing_explained_by_typos(problems)
+
+
+def _drop_missing_explained_by_typos(problems: list[Problem]) -> list[Problem]:
+    """``kindd:`` yields both "unknown field `kindd`" (did you mean `kind`?) and "missing field
+    `kind`"; the first says it all."""
+    explained = {
+        (p.path[:-1], p.help.split("`")[1])
+        for p in problems
+        if p.code == "unknown-field" and p.help and p.help.startswith("did you mean")
+    }
+    return [
+        p for p in problems
+        if not (p.code == "missing-field" and (p.path[:-1], str(p.path[-1]) if p.path else "") in explained)
+    ]

@@ -46,6 +46,8 @@ __all__ = [
 ]
 
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+Ref = Annotated[str, Field(min_length=1)]
+"""A reference to a record's id; the dataset checks that it resolves (so its spelling too)."""
 Score = Annotated[Decimal_, Field(ge=0, le=100)]
 
 
@@ -121,7 +123,7 @@ class Grid(_Record):
 
     id: Id
     name: str
-    community: Id
+    community: Ref
 
 
 class ResidentUnit(_Record):
@@ -129,7 +131,7 @@ class ResidentUnit(_Record):
 
     id: Id
     name: str
-    community: Id
+    community: Ref
     kind: UnitKind = UnitKind.OTHER
     leader: str | None = None
 
@@ -138,7 +140,7 @@ class RoleHolding(_Record):
     """A role held from ``start`` to ``end`` inclusive; no end means still held."""
 
     role: Role
-    community: Id
+    community: Ref
     start: date
     end: date | None = None
 
@@ -154,9 +156,9 @@ class Member(_Record):
 
     id: Id
     name: str
-    residence_community: Id
-    unit: Id | None = None
-    grid: Id | None = None
+    residence_community: Ref
+    unit: Ref | None = None
+    grid: Ref | None = None
     in_service: bool = True
     five_star: bool = False
     reported_in: date | None = None
@@ -167,7 +169,7 @@ class Rating(_Record):
     """An annual rating tier (档次) given to a unit or community, e.g. from earlier years."""
 
     subject_kind: Literal[SubjectKind.UNIT, SubjectKind.COMMUNITY]
-    subject: Id
+    subject: Ref
     year: int = Field(ge=1949, le=2200)
     tier: str = Field(min_length=1)
 
@@ -188,28 +190,28 @@ class UnitReport(_Event):
     """驻区单位按月到社区报到、报告共建情况; ``community`` defaults to the unit's own."""
 
     type: Literal["unit_report"] = "unit_report"
-    unit: Id
-    community: Id | None = None
+    unit: Ref
+    community: Ref | None = None
 
 
 class MemberReportIn(_Event):
     """在职党员到社区报到 (to the residence community or the unit's community)."""
 
     type: Literal["member_report_in"] = "member_report_in"
-    member: Id
-    community: Id
+    member: Ref
+    community: Ref
 
 
 class Activity(_Event):
     """An activity held by a community; ``co_building`` marks it as 联学共建."""
 
     type: Literal["activity"] = "activity"
-    community: Id
+    community: Ref
     kind: ActivityKind
     co_building: bool = True
     title: str = ""
-    units: tuple[Id, ...] = ()
-    participants: tuple[Id, ...] = ()
+    units: tuple[Ref, ...] = ()
+    participants: tuple[Ref, ...] = ()
 
 
 class AgreedItem(_Record):
@@ -225,8 +227,8 @@ class JointMeeting(_Event):
     """共建联席会议 of a community with its resident units."""
 
     type: Literal["joint_meeting"] = "joint_meeting"
-    community: Id
-    units: tuple[Id, ...] = ()
+    community: Ref
+    units: tuple[Ref, ...] = ()
     items: tuple[AgreedItem, ...] = ()
 
 
@@ -235,8 +237,8 @@ class TwoWayReview(_Event):
 
     type: Literal["two_way_review"] = "two_way_review"
     year: int
-    unit: Id
-    community: Id
+    unit: Ref
+    community: Ref
     score_of_unit: Score
     score_of_community: Score
 
@@ -253,9 +255,9 @@ class Inspection(_Event):
     """巡回督查 of a unit or a community branch by an inspection group."""
 
     type: Literal["inspection"] = "inspection"
-    group: Id
+    group: Ref
     subject_kind: Literal[SubjectKind.UNIT, SubjectKind.COMMUNITY]
-    subject: Id
+    subject: Ref
     findings: tuple[Finding, ...] = ()
 
 
@@ -263,7 +265,7 @@ class Rectification(_Event):
     """整改: a finding rectified and closed (销号) on ``date``."""
 
     type: Literal["rectification"] = "rectification"
-    finding: Id
+    finding: Ref
 
 
 class Assessment(_Event):
@@ -271,7 +273,7 @@ class Assessment(_Event):
 
     type: Literal["assessment"] = "assessment"
     subject_kind: Literal[SubjectKind.UNIT, SubjectKind.COMMUNITY]
-    subject: Id
+    subject: Ref
     part: Literal["daily", "year_end"]
     score: Score
 
@@ -389,8 +391,9 @@ def integrity_problems(
             ref(at + ("community",), event.community, communities, "community")
             for j, unit_id in enumerate(event.units):
                 ref(at + ("units", j), unit_id, units, "unit")
-            for j, member_id in enumerate(event.participants):
-                ref(at + ("participants", j), member_id, members, "member")
+            if not members.issuperset(event.participants):
+                for j, member_id in enumerate(event.participants):
+                    ref(at + ("participants", j), member_id, members, "member")
         elif isinstance(event, JointMeeting):
             ref(at + ("community",), event.community, communities, "community")
             for j, unit_id in enumerate(event.units):
