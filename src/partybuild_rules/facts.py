@@ -304,7 +304,7 @@ def finding_facts(index: Index, kind: SubjectKind) -> Iterator[tuple[Subject, Fa
             if finding.deadline.year != index.year:
                 continue
             done = [d for d in index.rectifications.get(finding.id, ()) if d <= finding.deadline]
-            overdue = not done and finding.deadline < covers_end
+            overdue = not done and finding.deadline <= covers_end
             yield index.subject(kind, event.subject), {
                 "finding": finding.id,
                 "description": finding.description,
