@@ -36,7 +36,12 @@ def _parser() -> argparse.ArgumentParser:
         " Validate, evaluate and explain Party-building policy packs.",
     )
     parser.add_argument("--version", action="version", version=f"partybuild-rules {__version__}")
+    parser.add_argument("--lang", choices=["zh", "en"], default="zh",
+                        help="language of error messages: zh (中文, default) or en")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS,
+                        help="language of messages: zh (中文, default) or en")
 
     def data_options(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--policies", type=Path, default=None,
@@ -50,22 +55,22 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--overrides", dest="overrides_file", type=Path, default=None,
                          help="YAML file of parameter overrides (`name: value` lines)")
 
-    evaluate = commands.add_parser("evaluate", help="evaluate a year and print a summary (默认评估同江示例)")
+    evaluate = commands.add_parser("evaluate", parents=[common], help="evaluate a year and print a summary (默认评估同江示例)")
     data_options(evaluate)
     evaluate.add_argument("--format", choices=["table", "json", "csv"], default="table")
     evaluate.add_argument("--output", type=Path, default=None, help="write to this file instead of stdout")
 
-    validate = commands.add_parser("validate", help="check a policy pack and list every problem (校验)")
+    validate = commands.add_parser("validate", parents=[common], help="check a policy pack and list every problem (校验)")
     validate.add_argument("pack", type=Path, nargs="?", default=None,
                           help="policy pack folder (default: the bundled Tongjiang pack)")
     validate.add_argument("--data", type=Path, default=None, help="also check this dataset")
 
-    explain_cmd = commands.add_parser("explain", help="why a subject got its outcomes (解释)")
+    explain_cmd = commands.add_parser("explain", parents=[common], help="why a subject got its outcomes (解释)")
     explain_cmd.add_argument("subject", help="a member, unit or community id (or its exact name)")
     data_options(explain_cmd)
     explain_cmd.add_argument("--format", choices=["text", "json"], default="text")
 
-    generate = commands.add_parser("generate", help="write a synthetic Tongjiang-like dataset (生成示例数据)")
+    generate = commands.add_parser("generate", parents=[common], help="write a synthetic Tongjiang-like dataset (生成示例数据)")
     generate.add_argument("--scale", type=int, default=1, help="city size multiplier (default 1)")
     generate.add_argument("--seed", type=int, default=2024)
     generate.add_argument("--year", type=int, default=2024)
@@ -211,7 +216,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             return _explain(args, out)
         return _generate(args, err)
     except (PolicyError, DataError) as error:
-        err.write(f"error: {error}\n")
+        label = "错误" if args.lang == "zh" else "error"
+        err.write(f"{label}: {error.render(args.lang)}\n")
         return Exit.INVALID
     except EngineError as error:
         err.write(f"engine error: {error}\n")

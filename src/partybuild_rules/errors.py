@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import linecache
 from dataclasses import dataclass, field
+
+from .messages import Lang, render_header, render_problem
 
 __all__ = ["Span", "Problem", "PolicyError", "DataError", "EngineError"]
 
@@ -35,12 +38,29 @@ class Problem:
         span = self.span or Span("")
         return (span.file, span.line, span.column, self.message)
 
+    def render(self, lang: Lang = "en", *, excerpt: bool = True) -> str:
+        """``file:line:column: message``, the offending line with a caret under the column, and
+        the fix hint, in Chinese (``zh``) or English."""
+        return render_problem(
+            str(self.span) if self.span else "", self.message, self.help, lang,
+            self.excerpt() if excerpt else None,
+        )
+
+    def excerpt(self) -> str | None:
+        """The source line the problem points at, with a caret, or None if it cannot be read."""
+        if self.span is None or not self.span.line:
+            return None
+        linecache.checkcache(self.span.file)
+        text = linecache.getline(self.span.file, self.span.line).rstrip("\n")
+        if not text.strip() or len(text) > 200:
+            return None
+        number = str(self.span.line)
+        pad = " " * len(number)
+        caret = " " * max(self.span.column - 1, 0) + "^"
+        return f"  {number} | {text}\n  {pad} | {caret}"
+
     def __str__(self) -> str:
-        where = f"{self.span}: " if self.span else ""
-        text = f"{where}{self.message}"
-        if self.help:
-            text += f"\n  help: {self.help}"
-        return text
+        return self.render("en", excerpt=False)
 
 
 class _ProblemsError(ValueError):
@@ -50,9 +70,13 @@ class _ProblemsError(ValueError):
 
     def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:
         self.problems: tuple[Problem, ...] = tuple(sorted(problems, key=Problem.sort_key))
-        count = len(self.problems)
-        head = f"{count} problem{'s' if count != 1 else ''} in {self.kind}"
-        super().__init__(head + ":\n" + "\n".join(str(p) for p in self.problems))
+        super().__init__(self.render("en", excerpt=False))
+
+    def render(self, lang: Lang = "en", *, excerpt: bool = True) -> str:
+        """Every problem (with its source line and hint) under a count, in ``lang``."""
+        head = render_header(self.kind, len(self.problems), lang)
+        colon = ":" if lang == "en" else "："
+        return head + colon + "\n" + "\n".join(p.render(lang, excerpt=excerpt) for p in self.problems)
 
 
 class PolicyError(_ProblemsError):

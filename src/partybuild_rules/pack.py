@@ -45,6 +45,8 @@ class Pack:
     rules: tuple[Rule, ...]
     spans: Mapping[str, Span]
     overrides: Mapping[str, ParamValue] = field(default_factory=dict)
+    exclusive: tuple[tuple[str, str], ...] = ()
+    test_files: tuple[Path, ...] = ()
     _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def rule(self, rule_id: str) -> Rule:
@@ -62,7 +64,7 @@ class Pack:
         return Pack(
             self.name, self.title, self.version, self.effective_from, self.effective_until,
             self.source, self.path, self.parameters, MappingProxyType(values), self.rules,
-            self.spans, MappingProxyType(merged),
+            self.spans, MappingProxyType(merged), self.exclusive, self.test_files,
         )
 
 
@@ -101,6 +103,7 @@ def load_pack(path: str | Path, overrides: Mapping[str, Any] | str | Path | None
         problems += _reference_problems(rule_document, raw_rules, manifest.parameters)
     for stage in _STAGES:
         problems += stage(rules)
+    problems += _exclusive_problems(manifest, document, rules)
     if overrides is not None and not problems:
         override_map, origin = _read_overrides(overrides, problems)
         values, more = _apply_overrides(manifest.parameters, values, override_map, origin)
@@ -122,7 +125,24 @@ def load_pack(path: str | Path, overrides: Mapping[str, Any] | str | Path | None
         rules=tuple(rule for rule, _, _ in rules),
         spans=MappingProxyType({rule.id: doc.span(("rules", i)) for rule, doc, i in rules}),
         overrides=MappingProxyType({k: values[k] for k in override_map}),
+        exclusive=manifest.exclusive,
+        test_files=tuple(folder / name for name in manifest.tests),
     )
+
+
+def _exclusive_problems(manifest: Manifest, document: Document, rules: list[RuleEntry]) -> list[Problem]:
+    """Each side of an `exclusive` pair names a rule kind or a rule id of the pack."""
+    known = {kind.value for kind in RuleKind} | {rule.id for rule, _, _ in rules}
+    problems = []
+    for i, pair in enumerate(manifest.exclusive):
+        for j, name in enumerate(pair):
+            if name not in known:
+                problems.append(Problem(
+                    f"`exclusive` names `{name}`, which is neither a rule kind nor a rule id",
+                    document.span(("exclusive", i, j)), "unknown-rule",
+                    suggestion(name, known) or "use a kind such as `reprimand` or a rule id",
+                ))
+    return problems
 
 
 def _validate(document: Document, model: Any, problems: list[Problem]) -> Any:

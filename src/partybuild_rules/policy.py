@@ -89,6 +89,8 @@ class Manifest(_Doc):
     source: str = ""
     rule_files: tuple[str, ...] = Field(min_length=1)
     parameters: dict[str, ParameterSpec] = {}
+    exclusive: tuple[tuple[str, str], ...] = ()
+    tests: tuple[str, ...] = ()
 
     @field_validator("parameters")
     @classmethod
@@ -261,6 +263,7 @@ class Rule(_Doc):
     amount_by_tier: dict[str, Value] | None = None
     prorate: Literal["by_days", "none"] = "none"
     local: bool = True
+    monotone: bool = False
     note: str = ""
 
     @field_validator("amount")

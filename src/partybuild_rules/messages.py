@@ -1,0 +1,192 @@
+"""Chinese renderings of the library's problem messages (English stays the source text).
+
+Every message the library writes follows one of the English templates below, so one table renders
+them all in Chinese for policy officers; ``--lang en`` shows the English. A message with no
+template falls back to English, and a test keeps every error kind covered.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+__all__ = ["Lang", "translate", "render_problem", "render_header"]
+
+Lang = Literal["zh", "en"]
+
+_WHAT = {
+    "community": "社区",
+    "unit": "驻区单位",
+    "member": "党员",
+    "grid": "网格",
+    "inspection group": "巡回督查组",
+    "finding": "督查问题",
+}
+
+# (English pattern, Chinese template). ``{n}`` is the n-th group as written; ``{n!t}`` is the n-th
+# group translated in turn (for nested messages); ``{n!w}`` maps a record kind to Chinese.
+_TEMPLATES: list[tuple[str, str]] = [
+    # --- reading files --------------------------------------------------------------------
+    (r"merge keys \(`<<`\) are not supported", "不支持合并键（`<<`）"),
+    (r"write the fields out in full", "请把字段逐一写出"),
+    (r"a mapping key must be a plain name", "映射的键必须是普通名称"),
+    (r"duplicate key `(.+)` \(first at line (\d+)\)", "重复的键 `{0}`（第一次出现在第 {1} 行）"),
+    (r"remove one of the two; YAML would silently keep only the last",
+     "删除其中一个；YAML 会悄悄只保留后一个"),
+    (r"tag `(.+)` is not allowed", "不允许使用标签 `{0}`"),
+    (r"policies and data are plain YAML: remove the tag", "政策和数据都是普通 YAML：请删除该标签"),
+    (r"yaml syntax: (.+)", "YAML 语法错误：{0}"),
+    (r"check indentation, colons and quotes", "请检查缩进、冒号和引号"),
+    (r"file not found: `(.+)`", "找不到文件 `{0}`"),
+    (r"cannot read `(.+?)`: (.+)", "无法读取 `{0}`：{1}"),
+    (r"json: (.+)", "JSON 格式错误：{0}"),
+    (r"expected a mapping of fields at the top of the file", "文件顶层应当是字段映射（`名称: 值`）"),
+    (r"expected a mapping with `covers`, `communities`, `units`, \.\.\.",
+     "数据文件顶层应当是包含 `covers`、`communities`、`units` 等字段的映射"),
+    (r"expected a mapping `name: value`", "应当是 `名称: 值` 形式的映射"),
+    # --- fields ---------------------------------------------------------------------------
+    (r"unknown field `(.+)`", "未知字段 `{0}`"),
+    (r"did you mean `(.+)`\?", "您是不是想写 `{0}`？"),
+    (r"allowed here: (.+)", "此处允许的字段：{0}"),
+    (r"missing field `(.+)`", "缺少字段 `{0}`"),
+    (r"add `(.+):`", "请添加 `{0}:`"),
+    (r"`([^`]+)`: (.+?) \(got `(.*)`\)", "`{0}`：{1!t}（实际为 `{2}`）"),
+    (r"`([^`]+)`: (.+)", "`{0}`：{1!t}"),
+    # pydantic's own messages (lowercased first letter)
+    (r"field required", "缺少此字段"),
+    (r"input should be a valid integer.*", "应当是整数"),
+    (r"input should be a valid number.*", "应当是数字"),
+    (r"input should be a valid boolean.*", "应当是 true 或 false"),
+    (r"input should be a valid string", "应当是文本"),
+    (r"input should be a valid date.*", "应当是日期（YYYY-MM-DD）"),
+    (r"input should be a valid (dictionary|mapping).*", "应当是映射（`名称: 值`）"),
+    (r"input should be a valid (tuple|list|array).*", "应当是列表"),
+    (r"input should be (.+)", "应当是 {0}"),
+    (r"string should match pattern '(.+)'", "格式不符合要求（{0}）"),
+    (r"string should have at least (\d+) characters?", "至少应有 {0} 个字符"),
+    (r"string should have at most (\d+) characters?", "最多只能有 {0} 个字符"),
+    (r"tuple should have at least (\d+) items? after validation, not (\d+)", "至少应有 {0} 项，实际 {1} 项"),
+    (r"tuple should have at most (\d+) items? after validation, not (\d+)", "最多应有 {0} 项，实际 {1} 项"),
+    (r"unable to extract tag using discriminator '(.+)'", "缺少类型字段 `{0}`"),
+    (r"input tag '(.+)' found using '(.+)' does not match any of the expected tags: (.+)",
+     "`{1}` 的值 `{0}` 不是可用的类型：{2}"),
+    # --- references in data ---------------------------------------------------------------
+    (r"unknown (community|unit|member|grid|inspection group|finding) `(.+)`", "未知的{0!w} `{1}`"),
+    (r"duplicate finding id `(.+)`", "重复的督查问题编号 `{0}`"),
+    (r"duplicate id `(.+)`", "重复的编号 `{0}`"),
+    (r"date (\S+) is outside the covered dates (\S+)\.\.(\S+)", "日期 {0} 不在记录期间 {1}～{2} 之内"),
+    (r"an in-service member needs a `unit`", "在职党员必须填写所在单位 `unit`"),
+    (r"coverage ends \((.+)\) before it starts \((.+)\)", "记录期间的结束日期（{0}）早于开始日期（{1}）"),
+    (r"role ends \((.+)\) before it starts \((.+)\)", "任职结束日期（{0}）早于开始日期（{1}）"),
+    # --- numbers and parameters -----------------------------------------------------------
+    (r"`(.+)` is not a decimal number", "`{0}` 不是十进制数"),
+    (r"a truth value is not a number", "真假值不是数字"),
+    (r"`(.+)` is a float; write the amount as a string such as \"(.+)\" so that it stays exact",
+     "`{0}` 是浮点数；请写成字符串（如 \"{1}\"）以保证精确"),
+    (r"`(.+)` is not a finite number", "`{0}` 不是有限数"),
+    (r"`(.+)` has more than two decimal places; money is exact to the fen",
+     "`{0}` 超过两位小数；金额精确到分"),
+    (r"expected text, got `(.*)`", "应当是文本，实际为 `{0}`"),
+    (r"expected a whole number, got `(.*)`", "应当是整数，实际为 `{0}`"),
+    (r"`(.+)` is not one of (.+)", "`{0}` 不在允许的取值之中：{1}"),
+    (r"`(.+)` is below the minimum (.+)", "`{0}` 小于最小值 {1}"),
+    (r"`(.+)` is above the maximum (.+)", "`{0}` 大于最大值 {1}"),
+    (r"parameter `(.+?)`: default (.+)", "参数 `{0}` 的默认值：{1!t}"),
+    (r"parameter `(.+?)`: (.+)", "参数 `{0}`：{1!t}"),
+    (r"parameter name `(.+)` must be letters, digits and `_`", "参数名 `{0}` 只能包含字母、数字和 `_`"),
+    (r"unknown parameter `(.+)`", "未知参数 `{0}`"),
+    (r"declare it under `parameters:` in pack.yaml", "请在 pack.yaml 的 `parameters:` 下声明"),
+    (r"expected a number or a `\$parameter`, got `(.*)`", "应当是数字或 `$参数`，实际为 `{0}`"),
+    (r"expected a number or a `\$parameter`, not a truth value", "应当是数字或 `$参数`，不能是真假值"),
+    (r"`--set (.+)` is not NAME=VALUE", "`--set {0}` 不是 名称=值 的形式"),
+    (r"write it as --set name=value", "请写成 --set 名称=值"),
+    # --- rules ----------------------------------------------------------------------------
+    (r"rule file `(.+)` not found", "找不到规则文件 `{0}`"),
+    (r"the file should be at `(.+)`", "该文件应位于 `{0}`"),
+    (r"rule id `(.+)` is used twice \(first at (.+)\)", "规则编号 `{0}` 重复使用（第一次在 {1}）"),
+    (r"give each rule its own id", "每条规则应有自己的编号"),
+    (r"unknown subject field `(.+)` for subject (.+) in rule `(.+)`",
+     "规则 `{2}` 中对象（{1}）没有字段 `{0}`"),
+    (r"fields: (.+)", "可用字段：{0}"),
+    (r"two rules give the annual rating of a (.+): `(.+)` and `(.+)`",
+     "两条规则都给出 {0} 的年度档次：`{1}` 和 `{2}`"),
+    (r"unknown tier `(.+)` in rule `(.+)`", "规则 `{1}` 中的档次 `{0}` 不存在"),
+    (r"tiers: (.+)", "可用档次：{0}"),
+    (r"rule `(.+)` gives the rating and also depends on it", "规则 `{0}` 既给出档次又依赖档次"),
+    (r"reprimand rule `(.+)` cannot depend on reprimands", "问责规则 `{0}` 不能依赖问责结果"),
+    (r"`exclusive` names `(.+)`, which is neither a rule kind nor a rule id",
+     "`exclusive` 中的 `{0}` 既不是规则类别也不是规则编号"),
+    (r"use a kind such as `reprimand` or a rule id", "请使用 `reprimand` 这样的类别或规则编号"),
+    (r"a condition has exactly one of (.+); found (\d+)", "一个条件只能写其中一项：{0}；实际写了 {1} 项"),
+    (r"`all` combines `rating` conditions \(e\.g\. previous and current year\)",
+     "`all` 用于组合 `rating` 条件（如上一年和本年）"),
+    (r"give exactly one of `less_than` and `at_least`", "`less_than` 与 `at_least` 只能且必须写一个"),
+    (r"give exactly one of `below` \(exclusive\) and `max` \(inclusive\)",
+     "`below`（不含）与 `max`（含）只能且必须写一个"),
+    (r"a (\w+) rule needs (.+)", "{0} 类规则需要 {1}"),
+    (r"an allowance rule needs exactly one of `amount` and `amount_by_tier`",
+     "待遇经费规则需要且只能有 `amount` 或 `amount_by_tier` 之一"),
+    (r"a compliance rule's `when` is a `count` of events per period", "合规规则的 `when` 应为按期间的 `count` 计数"),
+    (r"only an evaluation rule can give the annual `rating`", "只有考核评价规则可以给出年度档次 `rating`"),
+    (r"unexpected `(.+)` in formula \(column (\d+) of the formula\)", "公式第 {1} 列出现意外的 `{0}`"),
+    (r"formula ends too early \(column (\d+) of the formula\)", "公式不完整（第 {0} 列）"),
+    (r"expected `\)` \(column (\d+) of the formula\)", "公式第 {0} 列缺少 `)`"),
+    (r"rule `(.+?)`: (.+)", "规则 `{0}`：{1!t}"),
+    (r"`reaches` must be at least 1", "`reaches` 至少为 1"),
+    (r"`absence_streak` applies to members", "`absence_streak` 只适用于党员"),
+    (r"members have no annual rating", "党员没有年度档次"),
+    (r"inspection findings concern units and communities", "督查问题只针对驻区单位和社区"),
+    (r"`holds_role` is for members, paid `per: month`", "`holds_role` 用于党员，且按月（`per: month`）发放"),
+    (r"a tier bound is exact to 0\.01 points, got `(.+)`", "档次分数线精确到 0.01 分，实际为 `{0}`"),
+    (r"(.+) must be a whole number, got `(.+)`", "{0} 必须是整数，实际为 `{1}`"),
+    (r"score item `(.+)` names no field for a (.+)", "评分项 `{0}` 没有为 {1} 指定字段"),
+    (r"a rule without `when` needs `per`", "没有 `when` 的规则需要 `per`"),
+    (r"rule `(.+)` compiles to (\d+) engine rules on one fact; the engine allows at most (\d+)",
+     "规则 `{0}` 在同一事实上编译出 {1} 条引擎规则，引擎最多允许 {2} 条"),
+    (r"use fewer tiers", "请减少档次数量"),
+    # --- command line ---------------------------------------------------------------------
+    (r"no member, unit or community `(.+)` in the dataset", "数据中没有党员、单位或社区 `{0}`"),
+]
+
+_COMPILED = [(re.compile(f"^{pattern}$", re.DOTALL), template) for pattern, template in _TEMPLATES]
+_GROUP = re.compile(r"\{(\d+)(?:!([tw]))?\}")
+
+
+def translate(message: str, lang: Lang = "zh") -> str:
+    """The message in ``lang``; English is the source, unknown messages stay English."""
+    if lang == "en" or not message:
+        return message
+    for pattern, template in _COMPILED:
+        match = pattern.match(message)
+        if match:
+            groups = match.groups()
+
+            def fill(ref: re.Match[str]) -> str:
+                value = groups[int(ref.group(1))] or ""
+                if ref.group(2) == "t":
+                    return translate(value, lang)
+                if ref.group(2) == "w":
+                    return _WHAT.get(value, value)
+                return value
+
+            return _GROUP.sub(fill, template)
+    return message
+
+
+def render_problem(
+    text_span: str, message: str, help_text: str | None, lang: Lang, excerpt: str | None = None
+) -> str:
+    line = f"{text_span}: {translate(message, lang)}" if text_span else translate(message, lang)
+    if excerpt:
+        line += "\n" + excerpt
+    if help_text:
+        label = "提示" if lang == "zh" else "help"
+        line += f"\n  {label}: {translate(help_text, lang)}"
+    return line
+
+
+def render_header(kind: str, count: int, lang: Lang) -> str:
+    if lang == "en":
+        return f"{count} problem{'s' if count != 1 else ''} in {kind}"
+    where = {"policy": "政策包", "data": "数据", "input": "输入"}.get(kind, kind)
+    return f"{where}共有 {count} 处问题"
