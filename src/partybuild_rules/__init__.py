@@ -14,7 +14,7 @@ Load a policy pack, load a dataset, evaluate a year, read and explain the outcom
 from .datasets import load_dataset
 from .errors import DataError, EngineError, PolicyError, Problem, Span
 from .evaluate import Evaluator, evaluate
-from .explain import explain
+from .explain import Explanation, NearMiss, explain, explain_subject
 from .model import Dataset
 from .outcomes import (
     Allowance,
@@ -38,6 +38,8 @@ __all__ = [
     "EngineError",
     "Evaluation",
     "Evaluator",
+    "Explanation",
+    "NearMiss",
     "Outcome",
     "Pack",
     "PolicyError",
@@ -50,6 +52,7 @@ __all__ = [
     "bundled_pack",
     "evaluate",
     "explain",
+    "explain_subject",
     "load_dataset",
     "load_pack",
 ]

@@ -13,7 +13,7 @@ from . import __version__
 from .datasets import load_dataset
 from .errors import DataError, EngineError, PolicyError
 from .evaluate import Evaluator, Progress
-from .explain import explain
+from .explain import explain_subject
 from .model import Dataset
 from .pack import Pack, load_pack
 from .report import summary, to_csv, to_json
@@ -162,21 +162,16 @@ def _explain(args: argparse.Namespace, out: TextIO) -> Exit:
     pack, data, year = _load(args)
     evaluator = Evaluator(pack)
     try:
-        result = evaluator.evaluate(data, year)
+        explanation = explain_subject(evaluator, data, year, args.subject)
+    except KeyError:
+        known = {r.id for r in (*data.members, *data.units, *data.communities)}
+        raise DataError([_unknown_subject(args.subject, known)]) from None
     finally:
         evaluator.close()
-    known = {r.id for r in (*data.members, *data.units, *data.communities)} | {
-        r.name for r in (*data.members, *data.units, *data.communities)
-    }
-    if args.subject not in known:
-        raise DataError([_unknown_subject(args.subject, known)])
     if args.format == "json":
-        subset = result.model_copy(update={"outcomes": tuple(
-            o for o in result.outcomes if args.subject in (o.subject, o.subject_name)
-        )})
-        out.write(to_json(subset) + "\n")
+        out.write(explanation.model_dump_json(indent=2) + "\n")
     else:
-        out.write(explain(result, args.subject) + "\n")
+        out.write(explanation.to_text() + "\n")
     return Exit.OK
 
 

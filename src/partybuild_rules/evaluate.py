@@ -58,9 +58,35 @@ class Evaluator:
         }
 
     def close(self) -> None:
+        """Free the engine's rulesets now (they are also freed when the evaluator is collected)."""
         self._engine.close()
 
+    def __enter__(self) -> Evaluator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def evaluate(self, data: Dataset, year: int, progress: Progress | None = None) -> Result:
+        """Evaluate ``year`` of ``data``; outcomes come sorted, with provenance."""
+        return self._run(data, year, progress, None)
+
+    def evaluate_watching(
+        self, data: Dataset, year: int, subject: str
+    ) -> tuple[Result, list[tuple[Query, F.Fact]]]:
+        """Evaluate, and also return every fact derived for ``subject`` (an id), with its query:
+        what explanations of near misses are made from."""
+        watched: list[tuple[Query, F.Fact]] = []
+        result = self._run(data, year, None, (subject, watched))
+        return result, watched
+
+    def _run(
+        self,
+        data: Dataset,
+        year: int,
+        progress: Progress | None,
+        watch: tuple[str, list[tuple[Query, F.Fact]]] | None,
+    ) -> Result:
         index = F.Index(data, year)
         outcomes: list[Any] = []
         computed: dict[Key, str] = {}
@@ -70,6 +96,11 @@ class Evaluator:
             queries = [q for q in self.program.queries if q.stage == stage]
             ratings = F.current_ratings(index, computed)
             partitions = self._partitioned(index, queries, computed, ratings, reprimanded)
+            if watch is not None:
+                watch[1].extend(
+                    (self._by_qid[fact["q"]], fact)
+                    for facts in partitions.values() for fact in facts if fact["s"] == watch[0]
+                )
             done = 0
             for community in sorted(partitions):
                 with self._engine.session() as session:

@@ -1,12 +1,70 @@
-"""Why a subject got its outcomes: each outcome with its rule, clause, facts and parameters."""
+"""Why a subject got its outcomes — and which rules nearly fired for it.
+
+An explanation lists every outcome of one member, unit or community with its rule, the clause of
+the source it implements, the facts matched and the parameter values used; then the *near misses*:
+facts that came close to a rule's condition without meeting it ("5 of 6 absent months", "rated
+一般 once"). Near misses are read off the same derived facts the engine saw; they explain, they never
+decide.
+"""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
-from .outcomes import Allowance, Commendation, ComplianceFinding, Evaluation, Reprimand, Result
+from pydantic import BaseModel, ConfigDict
 
-__all__ = ["explain", "headline"]
+from .compile import Query
+from .facts import Fact
+from .outcomes import (
+    OUTCOMES,
+    Allowance,
+    Commendation,
+    ComplianceFinding,
+    Evaluation,
+    Outcome,
+    Reprimand,
+    Result,
+)
+
+__all__ = ["Explanation", "NearMiss", "explain", "explain_subject", "headline"]
+
+SCORE_MARGIN = Decimal("2")
+"""A score this close below a higher tier's floor is reported as a near miss."""
+COUNT_MARGIN = 5
+"""A count this close below an `at_least` bound is reported as a near miss."""
+
+
+class NearMiss(BaseModel):
+    """A rule that did not fire for the subject, and how close it came."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rule_id: str
+    rule_title: str
+    period: str
+    message: str
+    facts: tuple[dict[str, Any], ...]
+    parameters: dict[str, str]
+
+
+class Explanation(BaseModel):
+    """Everything known about one subject's year: outcomes with provenance, and near misses."""
+
+    model_config = ConfigDict(frozen=True)
+
+    subject: str
+    subject_name: str
+    subject_kind: str
+    community: str
+    year: int
+    pack: str
+    pack_version: str
+    outcomes: tuple[Outcome, ...]
+    near_misses: tuple[NearMiss, ...]
+
+    def to_text(self) -> str:
+        return _tree(self)
 
 
 def headline(outcome: Any) -> str:
@@ -39,12 +97,145 @@ def explain(result: Result, subject: str) -> str:
     if not outcomes:
         return f"{subject}：{result.year} 年没有任何结果（no outcomes）"
     first = outcomes[0]
-    lines = [
-        f"{first.subject_name}（{first.subject_kind.label} {first.subject}，社区 {first.community}）"
-        f" — {result.year} 年，政策包 {result.pack} {result.pack_version}"
+    explanation = Explanation(
+        subject=first.subject, subject_name=first.subject_name, subject_kind=first.subject_kind.label,
+        community=first.community, year=result.year, pack=result.pack, pack_version=result.pack_version,
+        outcomes=OUTCOMES.validate_python(tuple(outcomes)), near_misses=(),
+    )
+    return _tree(explanation)
+
+
+def explain_subject(evaluator: Any, data: Any, year: int, subject: str) -> Explanation:
+    """Evaluate ``year`` with ``evaluator`` (an :class:`~partybuild_rules.Evaluator`) and explain
+    ``subject`` (a member, unit or community id, or its exact name)."""
+    subject_id, name, kind, community = _find_subject(data, subject)
+    result, watched = evaluator.evaluate_watching(data, year, subject_id)
+    outcomes = tuple(o for o in result.outcomes if o.subject == subject_id)
+    fired = {(o.rule_id, o.period) for o in outcomes}
+    misses = [
+        miss for query, fact in watched
+        for miss in _near_misses(evaluator, query, fact, fired, watched)
     ]
-    for n, outcome in enumerate(outcomes):
-        last = n == len(outcomes) - 1
+    unique: dict[tuple[str, str, str], NearMiss] = {}
+    for miss in misses:
+        unique.setdefault((miss.rule_id, miss.period, miss.message), miss)
+    return Explanation(
+        subject=subject_id, subject_name=name, subject_kind=kind, community=community, year=year,
+        pack=result.pack, pack_version=result.pack_version, outcomes=outcomes,
+        near_misses=tuple(sorted(unique.values(), key=lambda m: (m.rule_id, m.period))),
+    )
+
+
+def _find_subject(data: Any, subject: str) -> tuple[str, str, str, str]:
+    for member in data.members:
+        if subject in (member.id, member.name):
+            return member.id, member.name, "党员", member.residence_community
+    for unit in data.units:
+        if subject in (unit.id, unit.name):
+            return unit.id, unit.name, "驻区单位", unit.community
+    for community in data.communities:
+        if subject in (community.id, community.name):
+            return community.id, community.name, "社区", community.id
+    raise KeyError(subject)
+
+
+def _shown(fact: Fact) -> dict[str, Any]:
+    return {k: v for k, v in fact.items() if k not in ("q", "sid", "id")}
+
+
+def _near_misses(
+    evaluator: Any, query: Query, fact: Fact, fired: set[tuple[str, str]],
+    watched: list[tuple[Query, Fact]],
+) -> list[NearMiss]:
+    rule = query.rule
+    if any(fact.get(f"s_{k}") != (int(v) if isinstance(v, bool) else v)
+           for k, v in rule.applies_if.items() if not isinstance(v, tuple)):
+        return []
+    parameters = dict(evaluator.program.parameters_used.get(rule.id, {}))
+
+    def miss(period: str, message: str, facts: tuple[dict[str, Any], ...] | None = None) -> NearMiss:
+        return NearMiss(rule_id=rule.id, rule_title=rule.title, period=period, message=message,
+                        facts=facts or (_shown(fact),), parameters=parameters)
+
+    blocked = " 但本年度受到问责，不予表彰" if fact.get("reprimanded") else ""
+    if query.kind == "streak" and query.threshold is not None:
+        if max(1, query.threshold - 2) <= fact["length"] < query.threshold:
+            return [miss(str(fact["end"]), f"连续 {fact['length']} 个月未参加（{fact['start']}～{fact['end']}），"
+                                           f"未达到 {query.threshold} 个月")]
+        if not fact["in_year"]:
+            return [miss(str(fact["reached"]), f"连续未参加于 {fact['reached']} 达到 {query.threshold} 个月，"
+                                               "不属于本年度")]
+        return []
+    if query.kind == "count" and rule.when and rule.when.count and rule.when.count.at_least is not None:
+        need = query.threshold or 0
+        if fact["count"] >= need and blocked:
+            return [miss(str(fact["period"]), f"{fact['count']} 次，达到 {need} 次{blocked}")]
+        if need - COUNT_MARGIN <= fact["count"] < need:
+            return [miss(str(fact["period"]), f"{fact['count']} 次，需 {need} 次")]
+        return []
+    if query.kind == "rating":
+        return _rating_miss(query, fact, fired, watched, miss, blocked)
+    if query.kind == "score":
+        return _score_miss(query, fact, evaluator, miss)
+    if query.kind == "finding" and not fact["overdue"] and not fact["rectified"]:
+        return [miss(str(fact["deadline"])[:7], f"问题 {fact['finding']} 期限 {fact['deadline']} 在记录期间之后，尚无法判断是否逾期")]
+    return []
+
+
+def _rating_miss(query: Query, fact: Fact, fired: set[tuple[str, str]],
+                 watched: list[tuple[Query, Fact]], miss: Any, blocked: str) -> list[NearMiss]:
+    rule = query.rule
+    if (rule.id, str(fact["year"])) in fired or (rule.id, str(fact.get("period", ""))) in fired:
+        return []
+    condition = rule.when
+    assert condition is not None
+    parts = [p.rating for p in (condition.all or (condition,)) if p.rating is not None]
+    facts = [f for q, f in watched if q.qid == query.qid]
+    if fact is not facts[0]:
+        return []  # one verdict per subject, made from all its rating facts
+    by_offset = {f["rel"]: f for f in facts}
+    met, unmet = [], []
+    for part in parts:
+        got = by_offset.get(part.offset)
+        ok = got is not None and (part.tier is None or got["tier"] == part.tier)
+        label = f"{got['year']} 年 {got['tier']}" if got else f"{query.rule.id} 所需年度无档次"
+        (met if ok else unmet).append(label + ("" if ok or part.tier is None else f"（需 {part.tier}）"))
+    shown = tuple(_shown(f) for f in facts)
+    if met and not unmet and blocked:
+        return [miss(str(facts[0]["year"]), "；".join(met) + blocked, shown)]
+    if met and unmet:
+        return [miss(str(facts[-1]["year"]), "符合：" + "；".join(met) + "。不符合：" + "；".join(unmet), shown)]
+    return []
+
+
+def _score_miss(query: Query, fact: Fact, evaluator: Any, miss: Any) -> list[NearMiss]:
+    if not fact["complete"]:
+        return [miss("", f"评分项不全，未评定：{fact['items']}")]
+    score = Decimal(fact["score"])
+    floors = [(t.tier, Decimal(str(_value(evaluator, t.min)))) for t in query.rule.tiers or ()]
+    higher = [(tier, floor) for tier, floor in floors if floor > score and floor - score <= SCORE_MARGIN]
+    if higher:
+        tier, floor = min(higher, key=lambda item: item[1])
+        return [miss("", f"{score} 分，距“{tier}”（{floor} 分）差 {floor - score} 分")]
+    return []
+
+
+def _value(evaluator: Any, value: Any) -> Any:
+    from .compile import resolve
+
+    return resolve(evaluator.pack, value)
+
+
+def _tree(explanation: Explanation) -> str:
+    e = explanation
+    lines = [
+        f"{e.subject_name}（{e.subject_kind} {e.subject}，社区 {e.community}）"
+        f" — {e.year} 年，政策包 {e.pack} {e.pack_version}"
+    ]
+    if not e.outcomes:
+        lines.append("├─ 本年度没有结果（no outcomes）" if e.near_misses else "└─ 本年度没有结果（no outcomes）")
+    for n, outcome in enumerate(e.outcomes):
+        last = n == len(e.outcomes) - 1 and not e.near_misses
         branch, stem = ("└─ ", "   ") if last else ("├─ ", "│  ")
         p = outcome.provenance
         lines.append(f"{branch}[{outcome.period}] {headline(outcome)}")
@@ -55,4 +246,13 @@ def explain(result: Result, subject: str) -> str:
             lines.append(f"{stem}├─ 事实 fact: {shown}")
         params = ", ".join(f"{k}={v}" for k, v in p.parameters.items()) or "（无）"
         lines.append(f"{stem}└─ 参数 parameters: {params}")
+    if e.near_misses:
+        lines.append("└─ 差一点触发的规则 near misses")
+        for n, near in enumerate(e.near_misses):
+            last = n == len(e.near_misses) - 1
+            branch, stem = ("   └─ ", "      ") if last else ("   ├─ ", "   │  ")
+            period = f"[{near.period}] " if near.period else ""
+            lines.append(f"{branch}{period}{near.rule_id} {near.rule_title}：{near.message}")
+            params = ", ".join(f"{k}={v}" for k, v in near.parameters.items()) or "（无）"
+            lines.append(f"{stem}└─ 参数 parameters: {params}")
     return "\n".join(lines)
