@@ -116,4 +116,4 @@ def summary(result: Result, pack: Pack, *, max_names: int = 20) -> str:
     if not findings:
         periods.add_row("（无 none）", *("0" for _ in compliance_rules))
 
-    return _render(head, rules, people, funds, periods)
+    return head + "\n\n" + _render(rules, people, funds, periods)
