@@ -22,7 +22,11 @@ from .pack import Pack, ParamValue
 from .periods import Granularity
 from .policy import Rule, RuleKind
 
-__all__ = ["Program", "Query", "EngineRule", "compile_pack", "MAX_RULES_PER_RULESET", "MAX_RULES_PER_FACT"]
+OPEN_QUERY = "$open"
+"""Every engine session starts with one fact of this query, matched by a no-op rule in every
+ruleset: durable-rules crashes deleting a session whose facts were all unmatched."""
+
+__all__ = ["OPEN_QUERY", "Program", "Query", "EngineRule", "compile_pack", "MAX_RULES_PER_RULESET", "MAX_RULES_PER_FACT"]
 
 MAX_RULES_PER_RULESET = 256
 """durable-rules fails at 512 rules in one ruleset (and hangs past it): split well below that."""

@@ -28,7 +28,7 @@ from typing import Any, Iterator
 import durable_rules_engine
 from durable import engine as durable_engine
 
-from .compile import EngineRule, Program
+from .compile import OPEN_QUERY, EngineRule, Program
 from .errors import EngineError
 from .facts import Fact
 
@@ -68,6 +68,7 @@ class Engine:
                 rule.name: {"all": [{alias: cond} for alias, cond in rule.patterns], "run": self._action(rule)}
                 for rule in rules
             }
+            definitions[name][OPEN_QUERY] = {"all": [{"m": {"q": OPEN_QUERY}}], "run": _opened}
         self._route = {qid: self._names[i] for qid, i in program.route.items()}
         try:
             self._host = _QuietHost(definitions)
@@ -99,12 +100,14 @@ class Engine:
         with self._lock:
             self._fired[sid] = []
             try:
-                yield _Session(self, sid)
+                session = _Session(self, sid)
+                session.open(self._names)
+                yield session
             finally:
                 for name in self._names:
                     try:
                         self._host.delete_state(name, sid)
-                    except Exception:  # a session that never saw a fact has no state
+                    except Exception:  # a session that failed before opening has no state
                         pass
                 self._fired.pop(sid, None)
                 self._errors.pop(sid, None)
@@ -115,6 +118,12 @@ class _Session:
         self._engine = engine
         self._sid = sid
         self._serial = itertools.count(1)
+
+    def open(self, rulesets: list[str]) -> None:
+        # A matched first fact creates the session's state the way durable expects; deleting the
+        # state of a session whose facts all went unmatched crashes the process (seen here).
+        for ruleset in rulesets:
+            self._engine._host.assert_fact(ruleset, {"q": OPEN_QUERY, "sid": self._sid, "id": 0})
 
     def assert_all(self, facts: list[Fact]) -> list[Fired]:
         """Assert facts one by one in the given order; return what fired, in firing order."""
@@ -141,6 +150,10 @@ class _Session:
             if errors:
                 raise EngineError("a rule action failed: " + "; ".join(errors))
         return fired[start:]
+
+
+def _opened(c: Any) -> None:
+    return None
 
 
 def _delete_rulesets(handles: list[Any]) -> None:

@@ -189,7 +189,10 @@ class Evaluator:
             )
         if rule.kind is RuleKind.REPRIMAND:
             on = date.fromisoformat(first["deadline"]) if "deadline" in first else None
-            return Reprimand(measures=tuple(self._measures(index, query, subject, first, on)), on=on, **common)
+            return Reprimand(
+                measures=tuple(self._measures(index, query, subject, first, on)), on=on,
+                since=first.get("start"), **common,
+            )
         return self._allowance(query, first, subject, common)
 
     def _measures(
@@ -218,7 +221,8 @@ class Evaluator:
         amount = prorate(full, held, total) if rule.prorate == "by_days" else quantize(full)
         return Allowance(
             amount=amount, full_amount=quantize(full), days_held=held, days_in_period=total,
-            payee=subject.name, role=fact.get("role"), **common,
+            payee=subject.name, role=fact.get("role"), role_community=fact.get("role_community"),
+            **common,
         )
 
 
@@ -263,7 +267,8 @@ def _derive(
         assert query.per is not None
         return F.each_facts(index, query.subject, query.per, ratings)
     if query.kind == "rating":
-        return F.rating_facts(index, query.subject, query.offsets, computed)
+        per = query.per if query.rule.kind is RuleKind.ALLOWANCE else None
+        return F.rating_facts(index, query.subject, query.offsets, computed, per)
     return F.score_facts(index, query.subject, list(query.items))
 
 

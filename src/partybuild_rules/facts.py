@@ -54,7 +54,8 @@ def _field(name: str) -> Callable[[Any, Mapping[str, str]], tuple[str, ...]]:
 
 
 def _many(name: str) -> Callable[[Any, Mapping[str, str]], tuple[str, ...]]:
-    return lambda event, _: tuple(getattr(event, name))
+    # an event counts once for each subject, however often the subject is listed
+    return lambda event, _: tuple(dict.fromkeys(getattr(event, name)))
 
 
 _M, _U, _C = SubjectKind.MEMBER, SubjectKind.UNIT, SubjectKind.COMMUNITY
@@ -228,7 +229,10 @@ def streak_facts(
     """
     covers = index.data.covers
     first_covered = Period.containing(covers.start, Granularity.MONTH)
-    last = min(Period(index.year, Granularity.MONTH, 12), Period.containing(covers.end, Granularity.MONTH))
+    last_covered = Period.containing(covers.end, Granularity.MONTH)
+    if last_covered.end != covers.end:
+        last_covered = _add_months(last_covered, -1)  # a part-recorded last month is unknown
+    last = min(Period(index.year, Granularity.MONTH, 12), last_covered)
     by_subject = index.events_by_subject(SubjectKind.MEMBER, filter_)
     for subject in index.subjects[SubjectKind.MEMBER]:
         reported = index.report_in.get(subject.id)
@@ -356,10 +360,14 @@ def each_facts(
 
 
 def rating_facts(
-    index: Index, kind: SubjectKind, offsets: Iterable[int], computed: Mapping[tuple[SubjectKind, str], str]
+    index: Index, kind: SubjectKind, offsets: Iterable[int], computed: Mapping[tuple[SubjectKind, str], str],
+    per: Granularity | None = None,
 ) -> Iterator[tuple[Subject, Fact]]:
     """The subject's rating in each year ``year + offset``: a rating given in the data wins over
-    one computed by the pack's rating rule for the evaluated year."""
+    one computed by the pack's rating rule for the evaluated year. A rule paid ``per`` period
+    (rating-linked funds) gets facts only when the year's periods are recorded, as other money."""
+    if per is not None and len(index.known_periods(per)) < 12 // per.months:
+        return
     given = {(r.subject_kind, r.subject, r.year): r.tier for r in index.data.ratings}
     for subject in index.subjects[kind]:
         for offset in sorted(set(offsets)):
@@ -398,7 +406,7 @@ def score_facts(
         for (title, _, field, weight), by_subject in zip(items, by_item):
             values = [
                 Decimal(getattr(e, field)) for e in by_subject.get(subject.id, ())
-                if e.date.year == index.year
+                if _year_of(e) == index.year
             ]
             if not values:
                 complete = 0
@@ -414,6 +422,11 @@ def score_facts(
             "complete": complete,
             "items": "；".join(parts),
         }
+
+
+def _year_of(event: Any) -> int:
+    """The year an event counts for: its own `year` (a year-end review held in January) or its date's."""
+    return getattr(event, "year", None) or event.date.year
 
 
 def shift(day: date, days: int) -> date:

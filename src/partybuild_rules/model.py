@@ -359,6 +359,14 @@ def integrity_problems(
         if value is not None and value not in known:
             problems.append((path, f"unknown {what} `{value}`"))
 
+    def listed(path: tuple[str | int, ...], ids: tuple[str, ...], what: str) -> None:
+        if len(set(ids)) != len(ids):
+            seen: set[str] = set()
+            for j, value in enumerate(ids):
+                if value in seen:
+                    problems.append((path + (j,), f"{what} `{value}` is listed twice"))
+                seen.add(value)
+
     for i, grid in enumerate(data.grids):
         ref(("grids", i, "community"), grid.community, communities, "community")
     for i, unit in enumerate(data.units):
@@ -394,10 +402,13 @@ def integrity_problems(
             if not members.issuperset(event.participants):
                 for j, member_id in enumerate(event.participants):
                     ref(at + ("participants", j), member_id, members, "member")
+            listed(at + ("participants",), event.participants, "member")
+            listed(at + ("units",), event.units, "unit")
         elif isinstance(event, JointMeeting):
             ref(at + ("community",), event.community, communities, "community")
             for j, unit_id in enumerate(event.units):
                 ref(at + ("units", j), unit_id, units, "unit")
+            listed(at + ("units",), event.units, "unit")
         elif isinstance(event, TwoWayReview):
             ref(at + ("unit",), event.unit, units, "unit")
             ref(at + ("community",), event.community, communities, "community")

@@ -92,6 +92,8 @@ class Reprimand(_Base):
     kind: Literal["reprimand"] = "reprimand"
     measures: tuple[Measure, ...]
     on: date | None = None
+    since: str | None = None
+    """For a streak (R2): the month the streak began."""
 
 
 class ComplianceFinding(_Base):
@@ -113,9 +115,11 @@ class Allowance(_Base):
     days_in_period: int
     payee: str
     role: str | None = None
+    role_community: str | None = None
+    """For a role allowance: the community where the role was held."""
 
     def detail_key(self) -> str:
-        return f"{self.role or ''}"
+        return f"{self.role or ''}|{self.role_community or ''}"
 
 
 Outcome = Annotated[
