@@ -12,6 +12,7 @@ Load a policy pack, load a dataset, evaluate a year, read and explain the outcom
 """
 
 from .datasets import load_dataset
+from .diff import ImpactDiff, diff_results, impact, render_diff
 from .errors import DataError, EngineError, PolicyError, Problem, Span
 from .evaluate import Evaluator, evaluate
 from .explain import Explanation, NearMiss, explain, explain_subject
@@ -39,6 +40,7 @@ __all__ = [
     "Evaluation",
     "Evaluator",
     "Explanation",
+    "ImpactDiff",
     "NearMiss",
     "Outcome",
     "Pack",
@@ -50,11 +52,14 @@ __all__ = [
     "Span",
     "bundled_dataset",
     "bundled_pack",
+    "diff_results",
     "evaluate",
     "explain",
     "explain_subject",
+    "impact",
     "load_dataset",
     "load_pack",
+    "render_diff",
 ]
 
 __version__ = "0.1.0"

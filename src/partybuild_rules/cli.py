@@ -70,6 +70,18 @@ def _parser() -> argparse.ArgumentParser:
     data_options(explain_cmd)
     explain_cmd.add_argument("--format", choices=["text", "json"], default="text")
 
+    diff = commands.add_parser("diff", parents=[common],
+                               help="impact of a policy change on the same data (影响对比)")
+    diff.add_argument("--base", required=True,
+                      help="the current policy: a pack folder, an overrides file, or name=value[,name=value]")
+    diff.add_argument("--new", required=True, help="the proposed policy, in the same forms")
+    diff.add_argument("--policies", type=Path, default=None,
+                      help="the pack that overrides apply to (default: the bundled Tongjiang pack)")
+    diff.add_argument("--data", type=Path, default=None, help="dataset (default: the bundled example)")
+    diff.add_argument("--year", type=int, default=None)
+    diff.add_argument("--format", choices=["text", "json"], default="text")
+    diff.add_argument("--output", type=Path, default=None)
+
     generate = commands.add_parser("generate", parents=[common], help="write a synthetic Tongjiang-like dataset (生成示例数据)")
     generate.add_argument("--scale", type=int, default=1, help="city size multiplier (default 1)")
     generate.add_argument("--seed", type=int, default=2024)
@@ -183,6 +195,19 @@ def _unknown_subject(subject: str, known: set[str]):  # type: ignore[no-untyped-
                    suggestion(subject, sorted(known)))
 
 
+def _diff(args: argparse.Namespace, out: TextIO) -> Exit:
+    from .diff import diff_to_json, impact, render_diff, resolve_side
+
+    default = load_pack(args.policies or bundled_pack())
+    base = resolve_side(args.base, default, origin="--base")
+    new = resolve_side(args.new, default, origin="--new")
+    data = load_dataset(args.data or bundled_dataset())
+    year = args.year if args.year is not None else data.covers.end.year
+    result = impact(base, new, data, year)
+    _emit(diff_to_json(result) if args.format == "json" else render_diff(result), args.output, out)
+    return Exit.OK
+
+
 def _generate(args: argparse.Namespace, err: TextIO) -> Exit:
     from .generate import generate, write_dataset
 
@@ -209,6 +234,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             return _validate(args, out)
         if args.command == "explain":
             return _explain(args, out)
+        if args.command == "diff":
+            return _diff(args, out)
         return _generate(args, err)
     except (PolicyError, DataError) as error:
         label = "错误" if args.lang == "zh" else "error"
