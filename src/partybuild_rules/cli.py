@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from enum import IntEnum
 from pathlib import Path
 from typing import Iterator, Sequence, TextIO
@@ -224,9 +224,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     err = err or sys.stderr
     parser = _parser()
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as stop:  # argparse has printed its usage message
-        return int(stop.code or 0) and Exit.USAGE
+        with redirect_stdout(out), redirect_stderr(err):  # argparse writes usage and help itself
+            args = parser.parse_args(argv)
+    except SystemExit as stop:
+        return Exit.USAGE if stop.code else Exit.OK
     try:
         if args.command == "evaluate":
             return _evaluate(args, out, err)

@@ -14,6 +14,7 @@ import re
 import types
 import typing
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Union
 
@@ -63,6 +64,9 @@ else:  # pragma: no cover - libyaml missing
             _StrictResolver.__init__(self)
 
 
+_COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
+
 @dataclass
 class Document:
     """Plain data read from a file, with the span of every value and every mapping key."""
@@ -96,6 +100,11 @@ class _Walker:
 
     def convert(self, node: yaml.Node, path: Path_) -> Any:
         self.values[path] = self.span(node)
+        if not isinstance(node, yaml.ScalarNode) and node.tag not in _COLLECTION_TAGS:
+            self.problems.append(Problem(
+                f"tag `{node.tag}` is not allowed", self.span(node), "syntax",
+                "policies and data are plain YAML: remove the tag",
+            ))
         if isinstance(node, yaml.MappingNode):
             return self.mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
@@ -178,9 +187,10 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _refuse_float(text: str) -> Any:
-    # JSON numbers with a fraction would become floats; keep them as exact decimal strings.
-    return text
+def _exact(text: str) -> Decimal:
+    # A JSON number with a fraction would become a float; keep it exact (and still a number, so
+    # that a text field refuses it).
+    return Decimal(text)
 
 
 def read_document(path: Path) -> tuple[Document | None, list[Problem]]:
@@ -196,7 +206,7 @@ def read_document(path: Path) -> tuple[Document | None, list[Problem]]:
     if path.suffix.lower() != ".json":
         return parse_yaml_text(text, file)
     try:
-        data = json.loads(text, object_pairs_hook=_reject_duplicates, parse_float=_refuse_float)
+        data = json.loads(text, object_pairs_hook=_reject_duplicates, parse_float=_exact)
     except (ValueError, json.JSONDecodeError) as error:
         document, problems = parse_yaml_text(text, file)
         if problems:
@@ -292,7 +302,8 @@ def _fields_at(model: type[BaseModel], loc: tuple[Any, ...], data: Any) -> list[
         if isinstance(candidate, type) and issubclass(candidate, BaseModel):
             tag = node.get("type") if isinstance(node, dict) else None
             type_field = candidate.model_fields.get("type")
-            if tag is not None and type_field is not None and type_field.default not in (tag, None):
+            is_tagged = type_field is not None and isinstance(type_field.default, str)
+            if tag is not None and is_tagged and type_field.default != tag:
                 continue
             names.extend(name for name in candidate.model_fields if name not in names)
     return names

@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from .money import Decimal_
 
@@ -159,8 +159,8 @@ class Member(_Record):
     residence_community: Ref
     unit: Ref | None = None
     grid: Ref | None = None
-    in_service: bool = True
-    five_star: bool = False
+    in_service: StrictBool = True
+    five_star: StrictBool = False
     reported_in: date | None = None
     roles: tuple[RoleHolding, ...] = ()
 
@@ -208,7 +208,7 @@ class Activity(_Event):
     type: Literal["activity"] = "activity"
     community: Ref
     kind: ActivityKind
-    co_building: bool = True
+    co_building: StrictBool = True
     title: str = ""
     units: tuple[Ref, ...] = ()
     participants: tuple[Ref, ...] = ()

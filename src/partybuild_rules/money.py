@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer
@@ -10,6 +11,11 @@ from pydantic import BeforeValidator, PlainSerializer
 __all__ = ["FEN", "Money", "to_decimal", "quantize", "prorate"]
 
 FEN = Decimal("0.01")
+MAX_DIGITS = 15
+"""Whole-number digits allowed in an amount (a trillion yuan and more is a typing mistake)."""
+
+# Plain decimal notation; thousands separators only in their places (1,270.00); no exponents.
+_DECIMAL_TEXT = re.compile(r"^[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
 
 
 def to_decimal(value: Any) -> Decimal:
@@ -25,10 +31,12 @@ def to_decimal(value: Any) -> Decimal:
     elif isinstance(value, int):
         result = Decimal(value)
     elif isinstance(value, str):
-        try:
-            result = Decimal(value.strip().replace(",", ""))
-        except InvalidOperation:
-            raise ValueError(f"`{value}` is not a decimal number") from None
+        text = value.strip()
+        if text.lower().lstrip("+-") in ("nan", "snan", "inf", "infinity"):
+            raise ValueError(f"`{value}` is not a finite number")
+        if not _DECIMAL_TEXT.match(text):
+            raise ValueError(f"`{value}` is not a decimal number")
+        result = Decimal(text.replace(",", ""))
     elif isinstance(value, float):
         raise ValueError(
             f"`{value!r}` is a float; write the amount as a string such as \"{value}\" "
@@ -38,6 +46,8 @@ def to_decimal(value: Any) -> Decimal:
         raise ValueError(f"`{value!r}` is not a decimal number")
     if not result.is_finite():
         raise ValueError(f"`{value}` is not a finite number")
+    if result.adjusted() >= MAX_DIGITS:
+        raise ValueError(f"`{value}` is too large (more than {MAX_DIGITS} digits before the point)")
     return result
 
 

@@ -105,8 +105,8 @@ def load_pack(path: str | Path, overrides: Mapping[str, Any] | str | Path | None
         problems += stage(rules)
     problems += _exclusive_problems(manifest, document, rules)
     if overrides is not None and not problems:
-        override_map, origin = _read_overrides(overrides, problems)
-        values, more = _apply_overrides(manifest.parameters, values, override_map, origin)
+        override_map, origin, where = _read_overrides(overrides, problems)
+        values, more = _apply_overrides(manifest.parameters, values, override_map, origin, where)
         problems += more
     else:
         override_map = {}
@@ -209,22 +209,27 @@ def _parameter_values(
     return values
 
 
+Where = Callable[[str, bool], Span]
+"""The span of an override: ``where(name, key)``, the key's or the value's."""
+
+
 def _read_overrides(
     overrides: Mapping[str, Any] | str | Path, problems: list[Problem]
-) -> tuple[dict[str, Any], str]:
+) -> tuple[dict[str, Any], str, Where | None]:
     if isinstance(overrides, Mapping):
-        return dict(overrides), "<overrides>"
+        return dict(overrides), "<overrides>", None
     document, read_problems = read_document(Path(overrides))
     problems += read_problems
     if document is None:
-        return {}, str(overrides)
+        return {}, str(overrides), None
     data = document.data
+    prefix: tuple[str, ...] = ()
     if isinstance(data, dict) and set(data) == {"parameters"}:
-        data = data["parameters"]
+        data, prefix = data["parameters"], ("parameters",)
     if not isinstance(data, dict):
         problems.append(Problem("expected a mapping `name: value`", document.span(()), "type"))
-        return {}, str(overrides)
-    return data, str(overrides)
+        return {}, str(overrides), None
+    return data, str(overrides), lambda name, key: document.span(prefix + (name,), key=key)
 
 
 def _apply_overrides(
@@ -232,20 +237,25 @@ def _apply_overrides(
     values: dict[str, ParamValue],
     overrides: Mapping[str, Any],
     origin: str,
+    where: Where | None = None,
 ) -> tuple[dict[str, ParamValue], list[Problem]]:
     problems: list[Problem] = []
     result = dict(values)
+
+    def span(name: str, key: bool) -> Span:
+        return where(name, key) if where else Span(origin)
+
     for name, raw in overrides.items():
         if name not in specs:
             problems.append(Problem(
-                f"unknown parameter `{name}`", Span(origin), "unknown-parameter",
+                f"unknown parameter `{name}`", span(name, True), "unknown-parameter",
                 suggestion(name, list(specs)),
             ))
             continue
         try:
             result[name] = parameter_value(specs[name], raw)
         except ValueError as error:
-            problems.append(Problem(f"parameter `{name}`: {error}", Span(origin), "parameter"))
+            problems.append(Problem(f"parameter `{name}`: {error}", span(name, False), "parameter"))
     return result, problems
 
 
@@ -319,7 +329,18 @@ def _subject_fields(rules: list[RuleEntry]) -> list[Problem]:
             (("then", j, "if"), measure.if_ or {}) for j, measure in enumerate(rule.then)
         ]
         for where, mapping in tests:
-            for name in mapping:
+            for name, wanted in mapping.items():
+                expected = SUBJECT_FIELDS[rule.subjects[0]].get(name)
+                values = wanted if isinstance(wanted, tuple) else (wanted,)
+                if expected is not None and not all(type(v) is expected for v in values):
+                    path = ("rules", index) + where + (name,)
+                    shown = "true or false" if expected is bool else "text"
+                    problems.append(Problem(
+                        f"subject field `{name}` in rule `{rule.id}` takes {shown}, got `{wanted}`",
+                        document.span(path), "type",
+                        "write `true` or `false`" if expected is bool else None, path,
+                    ))
+                    continue
                 if name not in allowed:
                     path = ("rules", index) + where + (name,)
                     problems.append(Problem(
@@ -363,8 +384,9 @@ def _rating_rules(rules: list[RuleEntry]) -> list[Problem]:
         for at, tier in used:
             if tier not in tiers:
                 path = ("rules", index) + at
+                span = document.span(path, key=at[0] == "amount_by_tier")
                 problems.append(Problem(
-                    f"unknown tier `{tier}` in rule `{rule.id}`", document.span(path), "unknown-tier",
+                    f"unknown tier `{tier}` in rule `{rule.id}`", span, "unknown-tier",
                     suggestion(tier, tiers) or f"tiers: {', '.join(sorted(tiers))}", path,
                 ))
     return problems

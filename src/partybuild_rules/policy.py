@@ -11,7 +11,15 @@ from datetime import date
 from enum import Enum
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    field_validator,
+    model_validator,
+)
 
 from .expr import ExprError, parse_expr
 from .model import ActivityKind, Role, SubjectKind
@@ -70,7 +78,7 @@ class ParameterSpec(_Doc):
     min: Union[int, str, None] = None
     max: Union[int, str, None] = None
     allowed: tuple[Union[int, str], ...] | None = None
-    illustrative: bool = False
+    illustrative: StrictBool = False
     description: str = ""
 
 
@@ -127,13 +135,13 @@ class EventFilter(_Doc):
         "two_way_review", "inspection", "rectification", "assessment",
     ]
     kind: ActivityKind | None = None
-    co_building: bool | None = None
+    co_building: StrictBool | None = None
     part: Literal["daily", "year_end"] | None = None
 
 
 class ActivityFilter(_Doc):
     kind: ActivityKind | None = None
-    co_building: bool | None = None
+    co_building: StrictBool | None = None
 
 
 class Streak(_Doc):
@@ -212,7 +220,7 @@ class Measure(_Doc):
     target: Literal["subject", "leader"] = "subject"
     revoke: Literal["five_star"] | None = None
     deadline_days: Value | None = None
-    if_: dict[str, Union[bool, int, str]] | None = Field(default=None, alias="if")
+    if_: dict[str, Union[StrictBool, int, str]] | None = Field(default=None, alias="if")
 
 
 
@@ -250,20 +258,20 @@ class Rule(_Doc):
     kind: RuleKind
     subject: Union[SubjectKind, tuple[SubjectKind, ...]]
     source: str = Field(min_length=1)
-    applies_if: dict[str, Union[bool, int, str, tuple[Union[int, str], ...]]] = {}
+    applies_if: dict[str, Union[StrictBool, int, str, tuple[Union[int, str], ...]]] = {}
     when: Condition | None = None
     unless: Literal["reprimanded"] | None = None
     then: tuple[Measure, ...] = ()
     finding: str | None = None
     score: tuple[ScoreItem, ...] | None = None
     tiers: tuple[Tier, ...] | None = None
-    rating: bool = False
+    rating: StrictBool = False
     per: Granularity | None = None
     amount: str | None = None
     amount_by_tier: dict[str, Value] | None = None
     prorate: Literal["by_days", "none"] = "none"
-    local: bool = True
-    monotone: bool = False
+    local: StrictBool = True
+    monotone: StrictBool = False
     note: str = ""
 
     @field_validator("amount")
