@@ -1,0 +1,537 @@
+"""Policy tests written in YAML and shipped with a pack, like ``opa test`` or ``kyverno test``.
+
+A pack lists its test files in ``pack.yaml`` (``tests: [tests/reprimand.yaml, ...]``). Each file
+holds ``cases``: a small dataset, the year to evaluate, optional parameter overrides, and the
+outcomes that must (``expect``) or must not (``expect_none``) be produced::
+
+    cases:
+      - name: R2 连续6个月未参加活动
+        year: 2024
+        parameters: {absence_months: 6}
+        data: {covers: {start: "2023-07-01", end: "2024-12-31"}, communities: [...], ...}
+        expect:
+          - {rule: R2.member-absence, subject: M1, period: "2024-08", measure: 通报批评}
+          - {rule: A1.committee-wage, subject: M2, period: "2024-03", amount: "1638.71", count: 1}
+        expect_none:
+          - {rule: R2.member-absence, subject: M1, period: "2024-09"}
+
+An expectation matches an outcome when every field it gives matches; ``count: N`` in ``expect``
+means exactly N outcomes match. Case files are checked like rule files: every mistake is reported
+at once with ``file:line:column`` (unknown fields, unknown rule ids, subjects missing from the
+case's data, measures the rule does not take, unknown parameters) before anything is evaluated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import EngineError, PolicyError, Problem, Span
+from .evaluate import Evaluator
+from .explain import headline
+from .loader import Document, read_document, suggestion, validation_problems
+from .messages import Lang
+from .model import Dataset
+from .money import Money
+from .outcomes import Allowance, Commendation, Evaluation, Reprimand, Result
+from .pack import Pack
+from .periods import Period
+from .policy import RuleKind
+
+__all__ = [
+    "Case",
+    "CaseFile",
+    "CaseResult",
+    "Expect",
+    "ExpectNone",
+    "Failure",
+    "LoadedCase",
+    "TestReport",
+    "load_cases",
+    "render_test_report",
+    "run_pack_tests",
+]
+
+MATCH_FIELDS = ("rule", "subject", "period", "kind", "tier", "amount", "measure", "target", "deadline")
+"""The outcome fields an expectation may test, in the order messages show them."""
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ExpectNone(_Doc):
+    """Outcomes that must be absent: no outcome may match every field given here."""
+
+    rule: str | None = Field(default=None, description="规则 id，如 `R2.member-absence`")
+    subject: str | None = Field(default=None, description="对象 id（党员、驻区单位或社区），如 `M1`")
+    period: str | None = Field(
+        default=None, description="期间：`2024-03`（月）、`2024-Q1`（季度）、`2024-H1`（半年）或 `2024`（年）"
+    )
+    kind: RuleKind | None = Field(default=None, description="结果类别：evaluation 考核评价 · commendation 表彰 · "
+                                  "reprimand 问责 · compliance 合规检查 · allowance 待遇经费")
+    tier: str | None = Field(default=None, description="考核档次，如 `好`、`较好`、`一般`、`差`")
+    amount: Money | None = Field(default=None, description="金额（元，精确到分），如 `\"1638.71\"`")
+    measure: str | None = Field(default=None, description="问责或表彰措施名称，如 `约谈`、`通报批评`")
+    target: str | None = Field(default=None, description="措施对象的名称，如单位主要领导的姓名（与 `measure` 同一措施）")
+    deadline: date | None = Field(default=None, description="措施的整改期限（与 `measure` 同一措施），如 `\"2024-07-31\"`")
+
+    @field_validator("period")
+    @classmethod
+    def _period(cls, value: str | None) -> str | None:
+        if value is not None:
+            Period.parse(value)
+        return value
+
+    @model_validator(mode="after")
+    def _something(self) -> ExpectNone:
+        if all(getattr(self, name) is None for name in MATCH_FIELDS):
+            raise ValueError(
+                "an expectation needs at least one of " + ", ".join(f"`{n}`" for n in MATCH_FIELDS)
+            )
+        return self
+
+    def shown(self) -> str:
+        """The expectation as the author wrote it, in flow style: ``{rule: R2…, subject: M1}``."""
+        parts = [f"{name}: {_plain(getattr(self, name))}" for name in MATCH_FIELDS
+                 if getattr(self, name) is not None]
+        count = getattr(self, "count", None)
+        if count is not None:
+            parts.append(f"count: {count}")
+        return "{" + ", ".join(parts) + "}"
+
+
+class Expect(ExpectNone):
+    """Outcomes that must be present: at least one (or exactly ``count``) matching every field."""
+
+    count: int | None = Field(default=None, ge=0, description="恰好有这么多个结果匹配（省略则至少一个）")
+
+
+class Case(_Doc):
+    """One test: a small dataset, the year to evaluate, and the outcomes expected."""
+
+    name: str = Field(min_length=1, description="用例名称，说明所测的规则与边界情形")
+    year: int = Field(ge=1949, le=2200, description="评估年度")
+    note: str = Field(default="", description="备注")
+    parameters: dict[str, Union[int, str]] = Field(
+        default={}, description="本用例覆盖的参数值，如 `{absence_months: 3}`"
+    )
+    data: Dataset = Field(description="小型数据集，格式同 docs/data-format.md")
+    expect: tuple[Expect, ...] = Field(default=(), description="必须出现的结果")
+    expect_none: tuple[ExpectNone, ...] = Field(default=(), description="不得出现的结果")
+
+    @model_validator(mode="after")
+    def _expects_something(self) -> Case:
+        if not self.expect and not self.expect_none:
+            raise ValueError("a case needs `expect` or `expect_none` (or both)")
+        return self
+
+
+class CaseFile(_Doc):
+    """A policy test file: a list of cases (政策测试用例)."""
+
+    cases: tuple[Case, ...] = Field(min_length=1, description="测试用例")
+
+
+# ---------------------------------------------------------------------------------------------
+# results
+
+
+_HEADS: dict[str, tuple[str, str]] = {
+    # kind: (English, Chinese)
+    "missing": ("expected an outcome matching {expectation}, found none",
+                "应有结果 {expectation}，但没有匹配的结果"),
+    "count": ("expected exactly {wanted} outcomes matching {expectation}, found {matched}",
+              "应恰有 {wanted} 个结果匹配 {expectation}，实有 {matched} 个"),
+    "unexpected": ("expected no outcome matching {expectation}, found {matched}",
+                   "不应有结果匹配 {expectation}，但有 {matched} 个"),
+    "error": ("evaluation failed: {detail}", "评估失败：{detail}"),
+}
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One expectation a case did not meet (or the evaluation's error), with the outcomes found:
+    for ``missing`` and ``count`` those of the expectation's subject and rule, for ``unexpected``
+    the ones that matched."""
+
+    kind: Literal["missing", "count", "unexpected", "error"]
+    line: int
+    expectation: str = ""
+    wanted: int | None = None
+    matched: int = 0
+    found: tuple[str, ...] = ()
+    scope: str = ""
+    detail: str = ""
+
+    def message(self, lang: Lang = "en") -> str:
+        english, chinese = _HEADS[self.kind]
+        zh = lang == "zh"
+        lines = [(chinese if zh else english).format(**self.__dict__)]
+        if self.kind in ("missing", "count"):
+            label = f"{'实际结果' if zh else 'outcomes found'} ({self.scope})"
+            if self.found:
+                lines += [f"{label}:"] + [f"  {line}" for line in self.found]
+            else:
+                lines.append(f"{label}: {'无' if zh else 'none'}")
+        elif self.kind == "unexpected":
+            lines += [f"  {line}" for line in self.found]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.message("en")
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """The verdict on one case."""
+
+    name: str
+    file: str
+    line: int
+    failures: tuple[Failure, ...] = ()
+    outcomes: int = 0
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class TestReport:
+    """Every case run for a pack; :attr:`ok` when at least one ran and none failed."""
+
+    __test__ = False  # not a pytest test class
+
+    pack: str
+    version: str
+    cases: tuple[CaseResult, ...] = ()
+    select: str | None = None
+
+    @property
+    def passed(self) -> int:
+        return sum(1 for case in self.cases if case.passed)
+
+    @property
+    def failed(self) -> int:
+        return len(self.cases) - self.passed
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.cases) and not self.failed
+
+
+# ---------------------------------------------------------------------------------------------
+# loading
+
+
+@dataclass(frozen=True)
+class LoadedCase:
+    """A checked case and where it is written."""
+
+    case: Case
+    file: str
+    index: int
+    document: Document = field(compare=False, repr=False)
+
+    @property
+    def line(self) -> int:
+        return self.document.span(("cases", self.index)).line
+
+    def line_of(self, *path: str | int) -> int:
+        return self.document.span(("cases", self.index, *path)).line
+
+
+def load_cases(pack: Pack) -> list[LoadedCase]:
+    """Read and check every test file of ``pack``, without evaluating anything; raise
+    :class:`PolicyError` listing every problem of every file, sorted by position."""
+    problems: list[Problem] = []
+    loaded: list[LoadedCase] = []
+    for path in pack.test_files:
+        document, read_problems = read_document(Path(path))
+        problems += read_problems
+        if document is None or read_problems:
+            continue
+        if not isinstance(document.data, dict):
+            problems.append(Problem("expected a mapping with `cases:` at the top of the file",
+                                    document.span(()), "type"))
+            continue
+        try:
+            cases = list(enumerate(CaseFile.model_validate(document.data).cases))
+        except ValidationError as error:
+            problems += [_explained(p) for p in validation_problems(error, document, CaseFile)]
+            cases = _valid_cases(document.data)  # so that the later stages check them too
+        loaded += [LoadedCase(case, str(path), i, document) for i, case in cases]
+    for stage in _STAGES:
+        problems += stage(pack, loaded)
+    if problems:
+        raise PolicyError(problems)
+    return loaded
+
+
+def _valid_cases(data: dict[str, Any]) -> list[tuple[int, Case]]:
+    """The cases of a file that are valid on their own (their errors are already reported)."""
+    raw = data.get("cases")
+    if not isinstance(raw, list):
+        return []
+    valid = []
+    for index, item in enumerate(raw):
+        try:
+            valid.append((index, Case.model_validate(item)))
+        except ValidationError:
+            continue
+    return valid
+
+
+def _explained(problem: Problem) -> Problem:
+    """A clearer hint for ``count`` under ``expect_none`` than "did you mean `amount`?"."""
+    if problem.message == "unknown field `count`" and "expect_none" in problem.path:
+        return replace(problem, help="`count` belongs under `expect` (exactly N outcomes match); "
+                       "under `expect_none` no outcome may match at all")
+    return problem
+
+
+def _duplicate_names(pack: Pack, loaded: list[LoadedCase]) -> list[Problem]:
+    seen: dict[str, Span] = {}
+    problems = []
+    for item in loaded:
+        span = item.document.span(("cases", item.index, "name"))
+        if item.case.name in seen:
+            problems.append(Problem(
+                f"case name `{item.case.name}` is used twice (first at {seen[item.case.name]})", span,
+                "duplicate-case", "give each case its own name, so that `--case` can select it",
+            ))
+        else:
+            seen[item.case.name] = span
+    return problems
+
+
+def _unknown_parameters(pack: Pack, loaded: list[LoadedCase]) -> list[Problem]:
+    problems = []
+    for item in loaded:
+        for name, value in item.case.parameters.items():
+            known = name in pack.parameters
+            span = item.document.span(("cases", item.index, "parameters", name), key=not known)
+            if not known:
+                problems.append(Problem(
+                    f"unknown parameter `{name}` in case `{item.case.name}`", span, "unknown-parameter",
+                    suggestion(name, list(pack.parameters)) or "declare it under `parameters:` in pack.yaml",
+                ))
+                continue
+            try:
+                pack.with_overrides({name: value})
+            except PolicyError as error:
+                problems += [Problem(p.message, span, p.code, p.help) for p in error.problems]
+    return problems
+
+
+def _unknown_references(pack: Pack, loaded: list[LoadedCase]) -> list[Problem]:
+    """Rule ids, subjects and measures named by expectations must exist: a misspelt name in
+    ``expect_none`` would otherwise pass silently."""
+    rule_ids = [rule.id for rule in pack.rules]
+    all_measures = sorted({m.measure for rule in pack.rules for m in rule.then})
+    problems = []
+    for item in loaded:
+        data = item.case.data
+        subjects = [r.id for r in (*data.members, *data.units, *data.communities)]
+        for key in ("expect", "expect_none"):
+            for j, expectation in enumerate(getattr(item.case, key)):
+                at = ("cases", item.index, key, j)
+
+                def problem(name: str, message: str, hint: str | None, code: str) -> Problem:
+                    return Problem(message, item.document.span(at + (name,)), code, hint, at + (name,))
+
+                if expectation.rule is not None and expectation.rule not in rule_ids:
+                    problems.append(problem(
+                        "rule", f"unknown rule `{expectation.rule}`",
+                        suggestion(expectation.rule, rule_ids), "unknown-rule",
+                    ))
+                if expectation.subject is not None and expectation.subject not in subjects:
+                    problems.append(problem(
+                        "subject", f"no member, unit or community `{expectation.subject}` in the case's data",
+                        suggestion(expectation.subject, subjects), "unknown-subject",
+                    ))
+                if expectation.measure is not None:
+                    known = all_measures
+                    if expectation.rule in rule_ids:
+                        known = [m.measure for m in pack.rule(expectation.rule).then]
+                    if expectation.measure not in known:
+                        problems.append(problem(
+                            "measure", f"unknown measure `{expectation.measure}`",
+                            suggestion(expectation.measure, known)
+                            or (f"measures: {', '.join(f'`{m}`' for m in known)}" if known
+                                else "this rule takes no measures"),
+                            "unknown-measure",
+                        ))
+    return problems
+
+
+_STAGES = (_duplicate_names, _unknown_parameters, _unknown_references)
+
+
+# ---------------------------------------------------------------------------------------------
+# running
+
+
+def run_pack_tests(pack: Pack, *, select: str | None = None) -> TestReport:
+    """Run the test cases of ``pack``'s test files (``tests:`` in pack.yaml).
+
+    ``select`` keeps the cases whose name contains it (so ``R2`` runs every R2 case). Test files
+    are checked first, all of them: any problem raises :class:`PolicyError` listing every one.
+    """
+    loaded = [item for item in load_cases(pack) if select is None or select in item.case.name]
+    evaluators: _Evaluators = {}
+    try:
+        results = tuple(_run(pack, item, evaluators) for item in loaded)
+    finally:
+        for evaluator in evaluators.values():
+            evaluator.close()
+    return TestReport(pack=pack.name, version=pack.version, cases=results, select=select)
+
+
+_Evaluators = dict[tuple[tuple[str, str], ...], Evaluator]
+"""One compiled evaluator per distinct set of parameter overrides, shared by the cases."""
+
+
+def _run(pack: Pack, item: LoadedCase, evaluators: _Evaluators) -> CaseResult:
+    case = item.case
+    key = tuple(sorted((name, str(value)) for name, value in case.parameters.items()))
+    try:
+        evaluator = evaluators.get(key)
+        if evaluator is None:
+            evaluator = evaluators.setdefault(key, Evaluator(pack.with_overrides(dict(case.parameters))))
+        result = evaluator.evaluate(case.data, case.year)
+    except EngineError as error:
+        failure = Failure("error", item.line, detail=str(error))
+        return CaseResult(case.name, item.file, item.line, (failure,))
+    failures = [
+        failure
+        for j, expectation in enumerate(case.expect)
+        for failure in _missing(pack, result, expectation, item.line_of("expect", j))
+    ] + [
+        failure
+        for j, absent in enumerate(case.expect_none)
+        for failure in _unexpected(pack, result, absent, item.line_of("expect_none", j))
+    ]
+    return CaseResult(case.name, item.file, item.line, tuple(failures), len(result.outcomes))
+
+
+def _missing(pack: Pack, result: Result, expectation: Expect, line: int) -> list[Failure]:
+    """No matching outcome (or not exactly ``count``), shown with the outcomes of the same subject
+    and rule that were found instead."""
+    matched = [o for o in result.outcomes if _matches(pack, o, expectation)]
+    wanted = expectation.count
+    if (wanted is None and matched) or (wanted is not None and len(matched) == wanted):
+        return []
+    nearby = [
+        o for o in result.outcomes
+        if (expectation.rule is None or o.rule_id == expectation.rule)
+        and (expectation.subject is None or o.subject == expectation.subject)
+    ]
+    scope = " · ".join(p for p in (expectation.subject, expectation.rule) if p) or "all outcomes"
+    if wanted is None:
+        return [Failure("missing", line, expectation.shown(), None, 0, _lines(nearby), scope)]
+    shown = matched or nearby
+    return [Failure("count", line, expectation.shown(), wanted, len(matched), _lines(shown), scope)]
+
+
+def _unexpected(pack: Pack, result: Result, expectation: ExpectNone, line: int) -> list[Failure]:
+    """Outcomes that should not exist, listed."""
+    matched = [o for o in result.outcomes if _matches(pack, o, expectation)]
+    if not matched:
+        return []
+    return [Failure("unexpected", line, expectation.shown(), 0, len(matched), _lines(matched))]
+
+
+_MAX_SHOWN = 12
+
+
+def _lines(outcomes: list[Any]) -> tuple[str, ...]:
+    lines = [f"{o.rule_id} {o.subject} [{o.period}] {headline(o)}" for o in outcomes[:_MAX_SHOWN]]
+    if len(outcomes) > _MAX_SHOWN:
+        lines.append(f"… {len(outcomes) - _MAX_SHOWN} more")
+    return tuple(lines)
+
+
+def _matches(pack: Pack, outcome: Any, e: ExpectNone) -> bool:
+    if e.rule is not None and outcome.rule_id != e.rule:
+        return False
+    if e.subject is not None and outcome.subject != e.subject:
+        return False
+    if e.period is not None and outcome.period != e.period:
+        return False
+    if e.kind is not None and outcome.kind != e.kind.value:
+        return False
+    if e.tier is not None and not (isinstance(outcome, Evaluation) and outcome.tier == e.tier):
+        return False
+    if e.amount is not None and not (isinstance(outcome, Allowance) and outcome.amount == e.amount):
+        return False
+    if e.measure is None and e.target is None and e.deadline is None:
+        return True
+    return any(
+        (e.measure is None or name == e.measure)
+        and (e.target is None or target == e.target)
+        and (e.deadline is None or deadline == e.deadline)
+        for name, target, deadline in _measures(pack, outcome)
+    )
+
+
+def _measures(pack: Pack, outcome: Any) -> list[tuple[str, str, date | None]]:
+    if isinstance(outcome, Reprimand):
+        return [(m.measure, m.target, m.deadline) for m in outcome.measures]
+    if isinstance(outcome, Commendation):
+        try:
+            rule = pack.rule(outcome.rule_id)
+        except KeyError:
+            return []
+        return [(m.measure, outcome.subject_name, None) for m in rule.then]
+    return []
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, RuleKind):
+        return value.value
+    if isinstance(value, Decimal):
+        return f'"{value}"'
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# rendering
+
+
+def render_test_report(report: TestReport, lang: Lang = "zh") -> str:
+    """The report as text: one line per case, the failures under their case, and a closing line
+    ``N passed, M failed`` (always in English: CI reads it)."""
+    zh = lang == "zh"
+    ok, bad = ("通过", "失败") if zh else ("PASS", "FAIL")
+    lines: list[str] = []
+    for case in report.cases:
+        lines.append(f"{ok if case.passed else bad}  {case.where}  {case.name}")
+        for failure in case.failures:
+            text = failure.message(lang).splitlines()
+            lines.append(f"      {case.file}:{failure.line}: {text[0]}")
+            lines += [f"        {more}" for more in text[1:]]
+    if not report.cases:
+        if report.select is not None:
+            lines.append(f"没有名称包含 `{report.select}` 的用例" if zh
+                         else f"no case name contains `{report.select}`")
+        else:
+            lines.append(f"政策包 `{report.pack}` 没有测试用例（pack.yaml 的 `tests:`）" if zh
+                         else f"pack `{report.pack}` has no test cases (`tests:` in pack.yaml)")
+    if zh:
+        lines.append(f"政策包 {report.pack} {report.version}：共 {len(report.cases)} 个用例，"
+                     f"{report.passed} 个通过，{report.failed} 个失败")
+    lines.append(f"{report.passed} passed, {report.failed} failed")
+    return "\n".join(lines)
