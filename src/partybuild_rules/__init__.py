@@ -11,6 +11,7 @@ Load a policy pack, load a dataset, evaluate a year, read and explain the outcom
         print(outcome.subject_name, outcome.period, outcome.provenance.source)
 """
 
+from .cases import run_pack_tests
 from .datasets import load_dataset
 from .diff import ImpactDiff, diff_results, impact, render_diff
 from .errors import DataError, EngineError, PolicyError, Problem, Span
@@ -60,6 +61,7 @@ __all__ = [
     "load_dataset",
     "load_pack",
     "render_diff",
+    "run_pack_tests",
 ]
 
 __version__ = "0.1.0"

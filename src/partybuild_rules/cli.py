@@ -70,6 +70,20 @@ def _parser() -> argparse.ArgumentParser:
     data_options(explain_cmd)
     explain_cmd.add_argument("--format", choices=["text", "json"], default="text")
 
+    test = commands.add_parser("test", parents=[common], help="run a pack's policy test cases (运行政策用例)")
+    test.add_argument("pack", type=Path, nargs="?", default=None,
+                      help="policy pack folder (default: the bundled Tongjiang pack)")
+    test.add_argument("--case", default=None, help="run only cases whose name contains this text")
+
+    schema = commands.add_parser("schema", parents=[common],
+                                 help="print the JSON Schema for editors (编辑器校验模式)")
+    which = schema.add_mutually_exclusive_group(required=True)
+    which.add_argument("--policy", dest="schema_kind", action="store_const", const="policy",
+                       help="schema of pack manifests, rule files and test files")
+    which.add_argument("--dataset", dest="schema_kind", action="store_const", const="dataset",
+                       help="schema of dataset files")
+    schema.add_argument("--output", type=Path, default=None)
+
     diff = commands.add_parser("diff", parents=[common],
                                help="impact of a policy change on the same data (影响对比)")
     diff.add_argument("--base", required=True,
@@ -195,6 +209,21 @@ def _unknown_subject(subject: str, known: set[str]):  # type: ignore[no-untyped-
                    suggestion(subject, sorted(known)))
 
 
+def _test(args: argparse.Namespace, out: TextIO) -> Exit:
+    from .cases import render_test_report, run_pack_tests
+
+    report = run_pack_tests(load_pack(args.pack or bundled_pack()), select=args.case)
+    out.write(render_test_report(report, args.lang) + "\n")
+    return Exit.OK if report.ok else Exit.INVALID
+
+
+def _schema(args: argparse.Namespace, out: TextIO) -> Exit:
+    from .schema import write_schema
+
+    _emit(write_schema(args.schema_kind), args.output, out)
+    return Exit.OK
+
+
 def _diff(args: argparse.Namespace, out: TextIO) -> Exit:
     from .diff import diff_to_json, impact, render_diff, resolve_side
 
@@ -237,6 +266,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             return _explain(args, out)
         if args.command == "diff":
             return _diff(args, out)
+        if args.command == "test":
+            return _test(args, out)
+        if args.command == "schema":
+            return _schema(args, out)
         return _generate(args, err)
     except (PolicyError, DataError) as error:
         label = "错误" if args.lang == "zh" else "error"

@@ -150,6 +150,18 @@ _TEMPLATES: list[tuple[str, str]] = [
     (r"rule `(.+)` compiles to (\d+) engine rules on one fact; the engine allows at most (\d+)",
      "规则 `{0}` 在同一事实上编译出 {1} 条引擎规则，引擎最多允许 {2} 条"),
     (r"use fewer tiers", "请减少档次数量"),
+    # --- policy test cases ----------------------------------------------------------------
+    (r"case name `(.+)` is used twice \(first at (.+)\)", "用例名称 `{0}` 重复（第一次在 {1}）"),
+    (r"give each case its own name, so that `--case` can select it", "每个用例应有自己的名称，便于 `--case` 选择"),
+    (r"unknown parameter `(.+)` in case `(.+)`", "用例 `{1}` 中的参数 `{0}` 不存在"),
+    (r"unknown rule `(.+)`", "未知规则 `{0}`"),
+    (r"no member, unit or community `(.+)` in the case's data", "用例数据中没有党员、单位或社区 `{0}`"),
+    (r"unknown measure `(.+)`", "未知措施 `{0}`"),
+    (r"measures: (.+)", "可用措施：{0}"),
+    (r"this rule takes no measures", "该规则没有措施"),
+    (r"an expectation needs at least one of (.+)", "期望结果至少需要以下字段之一：{0}"),
+    (r"a case needs `expect` or `expect_none` \(or both\)", "用例需要 `expect` 或 `expect_none`（或两者）"),
+    (r"expected a mapping with `cases:` at the top of the file", "文件顶层应当是包含 `cases:` 的映射"),
     # --- command line ---------------------------------------------------------------------
     (r"no member, unit or community `(.+)` in the dataset", "数据中没有党员、单位或社区 `{0}`"),
 ]
