@@ -342,7 +342,7 @@ def _unknown_references(pack: Pack, loaded: list[LoadedCase]) -> list[Problem]:
     problems = []
     for item in loaded:
         data = item.case.data
-        subjects = [r.id for r in (*data.members, *data.units, *data.communities)]
+        subjects = [m.id for m in data.members] + [u.id for u in data.units] + [c.id for c in data.communities]
         for key in ("expect", "expect_none"):
             for j, expectation in enumerate(getattr(item.case, key)):
                 at = ("cases", item.index, key, j)

@@ -190,7 +190,7 @@ def _explain(args: argparse.Namespace, out: TextIO) -> Exit:
     try:
         explanation = explain_subject(evaluator, data, year, args.subject)
     except KeyError:
-        known = {r.id for r in (*data.members, *data.units, *data.communities)}
+        known = {m.id for m in data.members} | {u.id for u in data.units} | {c.id for c in data.communities}
         raise DataError([_unknown_subject(args.subject, known)]) from None
     finally:
         evaluator.close()

@@ -67,7 +67,8 @@ def _reference_problems_of_valid_records(data: dict[str, Any], document: Any) ->
         covers = Coverage.model_validate(data.get("covers"))
     except ValidationError:
         return []
-    partial = Dataset.model_construct(covers=covers, **{k: tuple(v) for k, v in sections.items()})
+    fields: dict[str, Any] = {k: tuple(v) for k, v in sections.items()}
+    partial = Dataset.model_construct(covers=covers, **fields)
     problems = []
     for path, message in integrity_problems(partial, invalid_ids):
         section, index, *rest = path

@@ -25,8 +25,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-import durable_rules_engine
-from durable import engine as durable_engine
+import durable_rules_engine  # type: ignore[import-not-found]
+from durable import engine as durable_engine  # type: ignore[import-untyped]
 
 from .compile import OPEN_QUERY, EngineRule, Program
 from .errors import EngineError

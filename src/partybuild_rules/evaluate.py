@@ -275,7 +275,7 @@ def _derive(
 def evaluate(pack: Pack, data: Dataset, year: int, progress: Progress | None = None) -> Result:
     """Evaluate ``pack`` over ``data`` for ``year``. The pack's compiled program is built on first
     use and reused for later evaluations of the same pack object."""
-    evaluator = pack._cache.get("evaluator")
+    evaluator: Evaluator | None = pack._cache.get("evaluator")
     if evaluator is None:
         evaluator = pack._cache.setdefault("evaluator", Evaluator(pack))
     return evaluator.evaluate(data, year, progress)

@@ -194,7 +194,8 @@ def _rating_miss(query: Query, fact: Fact, fired: set[tuple[str, str]],
     if fact is not facts[0]:
         return []  # one verdict per subject, made from all its rating facts
     by_offset = {f["rel"]: f for f in facts}
-    met, unmet = [], []
+    met: list[str] = []
+    unmet: list[str] = []
     for part in parts:
         got = by_offset.get(part.offset)
         ok = got is not None and (part.tier is None or got["tier"] == part.tier)

@@ -368,7 +368,9 @@ def rating_facts(
     (rating-linked funds) gets facts only when the year's periods are recorded, as other money."""
     if per is not None and len(index.known_periods(per)) < 12 // per.months:
         return
-    given = {(r.subject_kind, r.subject, r.year): r.tier for r in index.data.ratings}
+    given: dict[tuple[SubjectKind, str, int], str] = {
+        (r.subject_kind, r.subject, r.year): r.tier for r in index.data.ratings
+    }
     for subject in index.subjects[kind]:
         for offset in sorted(set(offsets)):
             year = index.year + offset
@@ -426,7 +428,8 @@ def score_facts(
 
 def _year_of(event: Any) -> int:
     """The year an event counts for: its own `year` (a year-end review held in January) or its date's."""
-    return getattr(event, "year", None) or event.date.year
+    year: int = getattr(event, "year", None) or event.date.year
+    return year
 
 
 def shift(day: date, days: int) -> date:

@@ -47,7 +47,7 @@ if _CParser is not None:
 
     class _NodeLoader(_CParser, _StrictResolver):  # type: ignore[misc, valid-type]
         def __init__(self, stream: str) -> None:
-            _CParser.__init__(self, stream)
+            _CParser.__init__(self, stream)  # type: ignore[misc]
             _StrictResolver.__init__(self)
 
 else:  # pragma: no cover - libyaml missing
@@ -109,6 +109,7 @@ class _Walker:
             return self.mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.convert(item, path + (i,)) for i, item in enumerate(node.value)]
+        assert isinstance(node, yaml.ScalarNode)
         return self.scalar(node, path)
 
     def mapping(self, node: yaml.MappingNode, path: Path_) -> dict[str, Any]:
@@ -302,8 +303,8 @@ def _fields_at(model: type[BaseModel], loc: tuple[Any, ...], data: Any) -> list[
         if isinstance(candidate, type) and issubclass(candidate, BaseModel):
             tag = node.get("type") if isinstance(node, dict) else None
             type_field = candidate.model_fields.get("type")
-            is_tagged = type_field is not None and isinstance(type_field.default, str)
-            if tag is not None and is_tagged and type_field.default != tag:
+            tag_default = type_field.default if type_field is not None else None
+            if tag is not None and isinstance(tag_default, str) and tag_default != tag:
                 continue
             names.extend(name for name in candidate.model_fields if name not in names)
     return names
@@ -322,7 +323,8 @@ def validation_problems(
     problems: list[Problem] = []
     data = document.data
     for node in prefix:
-        data = data[node] if isinstance(data, (dict, list)) else data
+        if isinstance(data, dict) or (isinstance(data, list) and isinstance(node, int)):
+            data = data[node]  # type: ignore[index]
     for item in error.errors(include_url=False):
         loc = tuple(item["loc"])
         path = prefix + _data_path(loc, data)

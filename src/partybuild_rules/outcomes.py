@@ -44,6 +44,7 @@ class Provenance(_Out):
 
 
 class _Base(_Out):
+    kind: str
     rule_id: str
     subject_kind: SubjectKind
     subject: str

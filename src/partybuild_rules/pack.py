@@ -372,6 +372,7 @@ def _rating_rules(rules: list[RuleEntry]) -> list[Problem]:
         return problems
     for rule, document, index in rules:
         used: list[tuple[tuple[str | int, ...], str]] = []
+        at: tuple[str | int, ...]
         conditions = [rule.when] if rule.when else []
         for n, condition in enumerate(conditions):
             parts = condition.all or (condition,)

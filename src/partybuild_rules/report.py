@@ -89,10 +89,10 @@ def summary(result: Result, pack: Pack, *, max_names: int = 20) -> str:
 
     money: dict[str, Decimal] = defaultdict(Decimal)
     payees: dict[str, set[str]] = defaultdict(set)
-    for o in result.outcomes:
-        if isinstance(o, Allowance):
-            money[o.rule_id] += o.amount
-            payees[o.rule_id].add(o.subject)
+    for allowance in result.outcomes:
+        if isinstance(allowance, Allowance):
+            money[allowance.rule_id] += allowance.amount
+            payees[allowance.rule_id].add(allowance.subject)
     funds = Table(title="待遇经费合计 Allowance totals (元)", title_justify="left")
     funds.add_column("规则 rule")
     funds.add_column("名称 title")
@@ -103,9 +103,9 @@ def summary(result: Result, pack: Pack, *, max_names: int = 20) -> str:
     funds.add_row("合计 total", "", "", f"{sum(money.values(), Decimal(0)):,.2f}")
 
     findings: dict[str, Counter[str]] = defaultdict(Counter)
-    for o in result.outcomes:
-        if isinstance(o, ComplianceFinding):
-            findings[o.period][o.rule_id] += 1
+    for finding in result.outcomes:
+        if isinstance(finding, ComplianceFinding):
+            findings[finding.period][finding.rule_id] += 1
     compliance_rules = [r.id for r in pack.rules if r.kind.value == "compliance"]
     periods = Table(title="各期合规问题 Compliance findings per period", title_justify="left")
     periods.add_column("期间 period")

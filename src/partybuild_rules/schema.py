@@ -53,7 +53,7 @@ class _Generator(GenerateJsonSchema):
         return _decimal(_DECIMAL_TEXT, "精确小数 exact decimal, e.g. \"87.5\"")
 
     def function_before_schema(self, schema: core_schema.BeforeValidatorFunctionSchema) -> dict[str, Any]:
-        function = schema["function"]["function"]  # type: ignore[typeddict-item]
+        function = schema["function"]["function"]
         special: dict[Callable[..., Any], dict[str, Any]] = {
             policy._value: {
                 "anyOf": [
