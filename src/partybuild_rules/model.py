@@ -326,6 +326,25 @@ class Dataset(_Record):
         return self
 
 
+_EVENT_REFS: dict[str, tuple[tuple[str, str], ...]] = {
+    "unit_report": (("unit", "unit"), ("community", "community")),
+    "member_report_in": (("member", "member"), ("community", "community")),
+    "activity": (("community", "community"),),
+    "joint_meeting": (("community", "community"),),
+    "two_way_review": (("unit", "unit"), ("community", "community")),
+    "inspection": (("group", "inspection group"),),
+    "rectification": (("finding", "finding"),),
+    "assessment": (),
+}
+"""Each event type's single references: (field, kind of record it names)."""
+
+_EVENT_LISTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "activity": (("units", "unit"), ("participants", "member")),
+    "joint_meeting": (("units", "unit"),),
+}
+"""Each event type's lists of references; an id listed twice is also a problem."""
+
+
 def integrity_problems(
     data: Dataset, assume: dict[str, set[str]] | None = None
 ) -> list[tuple[tuple[str | int, ...], str]]:
@@ -347,7 +366,6 @@ def integrity_problems(
     members = unique("members", data.members)
     groups = unique("inspection_groups", data.inspection_groups)
     unique("events", data.events)
-    findings: set[str] = set()
     finding_counts = Counter(
         finding.id
         for event in data.events
@@ -360,12 +378,11 @@ def integrity_problems(
             problems.append((path, f"unknown {what} `{value}`"))
 
     def listed(path: tuple[str | int, ...], ids: tuple[str, ...], what: str) -> None:
-        if len(set(ids)) != len(ids):
-            seen: set[str] = set()
-            for j, value in enumerate(ids):
-                if value in seen:
-                    problems.append((path + (j,), f"{what} `{value}` is listed twice"))
-                seen.add(value)
+        seen: set[str] = set()
+        for j, value in enumerate(ids):
+            if value in seen:
+                problems.append((path + (j,), f"{what} `{value}` is listed twice"))
+            seen.add(value)
 
     for i, grid in enumerate(data.grids):
         ref(("grids", i, "community"), grid.community, communities, "community")
@@ -382,46 +399,31 @@ def integrity_problems(
     subjects = {SubjectKind.UNIT: units, SubjectKind.COMMUNITY: communities}
     for i, rating in enumerate(data.ratings):
         ref(("ratings", i, "subject"), rating.subject, subjects[rating.subject_kind], rating.subject_kind.value)
+    known = {
+        "unit": units, "community": communities, "member": members, "inspection group": groups,
+        "finding": set(finding_counts),
+    }
+    covers = data.covers
     for i, event in enumerate(data.events):
         at = ("events", i)
-        if not data.covers.start <= event.date <= data.covers.end:
+        if not covers.start <= event.date <= covers.end:
             problems.append(
-                (at + ("date",), f"date {event.date} is outside the covered dates "
-                 f"{data.covers.start}..{data.covers.end}")
+                (at + ("date",), f"date {event.date} is outside the covered dates {covers.start}..{covers.end}")
             )
-        if isinstance(event, UnitReport):
-            ref(at + ("unit",), event.unit, units, "unit")
-            ref(at + ("community",), event.community, communities, "community")
-        elif isinstance(event, MemberReportIn):
-            ref(at + ("member",), event.member, members, "member")
-            ref(at + ("community",), event.community, communities, "community")
-        elif isinstance(event, Activity):
-            ref(at + ("community",), event.community, communities, "community")
-            for j, unit_id in enumerate(event.units):
-                ref(at + ("units", j), unit_id, units, "unit")
-            if not members.issuperset(event.participants):
-                for j, member_id in enumerate(event.participants):
-                    ref(at + ("participants", j), member_id, members, "member")
-            listed(at + ("participants",), event.participants, "member")
-            listed(at + ("units",), event.units, "unit")
-        elif isinstance(event, JointMeeting):
-            ref(at + ("community",), event.community, communities, "community")
-            for j, unit_id in enumerate(event.units):
-                ref(at + ("units", j), unit_id, units, "unit")
-            listed(at + ("units",), event.units, "unit")
-        elif isinstance(event, TwoWayReview):
-            ref(at + ("unit",), event.unit, units, "unit")
-            ref(at + ("community",), event.community, communities, "community")
-        elif isinstance(event, Inspection):
-            ref(at + ("group",), event.group, groups, "inspection group")
+        for field, what in _EVENT_REFS[event.type]:
+            ref(at + (field,), getattr(event, field), known[what], what)
+        for field, what in _EVENT_LISTS.get(event.type, ()):
+            ids = getattr(event, field)
+            distinct = set(ids)
+            if not distinct <= known[what]:
+                for j, value in enumerate(ids):
+                    ref(at + (field, j), value, known[what], what)
+            if len(distinct) != len(ids):
+                listed(at + (field,), ids, what)
+        if isinstance(event, (Inspection, Assessment)):
             ref(at + ("subject",), event.subject, subjects[event.subject_kind], event.subject_kind.value)
+        if isinstance(event, Inspection):
             for j, finding in enumerate(event.findings):
-                findings.add(finding.id)
                 if finding_counts[finding.id] > 1:
                     problems.append(((*at, "findings", j, "id"), f"duplicate finding id `{finding.id}`"))
-        elif isinstance(event, Assessment):
-            ref(at + ("subject",), event.subject, subjects[event.subject_kind], event.subject_kind.value)
-    for i, event in enumerate(data.events):
-        if isinstance(event, Rectification):
-            ref(("events", i, "finding"), event.finding, findings, "finding")
     return problems
