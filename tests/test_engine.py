@@ -216,3 +216,27 @@ def test_evaluator_still_works_after_an_engine_error(
         assert evaluator.evaluate(data_b, YEAR) == alone["6B"]
     finally:
         evaluator.close()
+
+
+def test_outcomes_with_equal_keys_keep_one_order() -> None:
+    """Two findings of one unit overdue in the same month give two R7 outcomes with the same rule,
+    subject and period; their order must not follow the order of the findings in the input."""
+    from partybuild_rules import Dataset, bundled_pack, evaluate, load_pack
+
+    def data(findings: list[dict[str, str]]) -> Dataset:
+        return Dataset.model_validate({
+            "covers": {"start": "2024-01-01", "end": "2024-12-31"},
+            "communities": [{"id": "C1", "name": "临江社区"}],
+            "units": [{"id": "U1", "name": "同江市农商银行", "community": "C1"}],
+            "inspection_groups": [{"id": "IG1", "name": "第一巡回督查组"}],
+            "events": [{"id": "E1", "type": "inspection", "date": "2024-01-18", "group": "IG1",
+                        "subject_kind": "unit", "subject": "U1", "findings": findings}],
+        })
+
+    first = {"id": "F1", "description": "整改不到位", "deadline": "2024-01-20"}
+    second = {"id": "F2", "description": "活动未开展", "deadline": "2024-01-21"}
+    pack = load_pack(bundled_pack())
+    one = evaluate(pack, data([first, second]), 2024)
+    other = evaluate(pack, data([second, first]), 2024)
+    assert len(one.of_rule("R7.rectification-overdue")) == 2
+    assert one == other

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Annotated, Any, Literal, Union
 
@@ -55,8 +56,11 @@ class _Base(_Out):
     provenance: Provenance
 
     def sort_key(self) -> tuple[Any, ...]:
+        # The matched facts break the last ties (two findings of one unit overdue in one month),
+        # so that the order never depends on the order of the input records.
         return (_KIND_ORDER[self.kind], self.rule_id, self.community, self.subject_kind.value,
-                self.subject, self.period, self.detail_key())
+                self.subject, self.period, self.detail_key(),
+                json.dumps(self.provenance.facts, sort_keys=True, ensure_ascii=False, default=str))
 
     def detail_key(self) -> str:
         return ""
