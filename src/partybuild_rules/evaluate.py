@@ -50,6 +50,7 @@ class Evaluator:
         self.program: Program = compile_pack(pack)
         self._engine = Engine(self.program)
         self._by_qid = {q.qid: q for q in self.program.queries}
+        self._files = {rule_id: _pack_relative(pack, span.file) for rule_id, span in pack.spans.items()}
         numbers = {k: to_decimal(v) for k, v in pack.values.items() if not isinstance(v, str)}
         # A formula depends on parameters only: compute it once per pack, not per outcome.
         self._amounts = {
@@ -159,7 +160,7 @@ class Evaluator:
             rule_title=rule.title,
             pack=self.pack.name,
             pack_version=self.pack.version,
-            file=_pack_relative(self.pack, span.file) if span else "",
+            file=self._files.get(rule.id, ""),
             line=span.line if span else 0,
             source=rule.source,
             facts=tuple(
