@@ -1,0 +1,856 @@
+"""Invariants of a policy pack, each a reusable check that takes a pack and returns a
+:class:`PropertyResult`: held or violated, examples tried, time, and for a violation a structured
+:class:`Violation` (property, message, smallest counterexample dataset as a dict, parameter
+overrides). Nothing here raises for a violation or prints.
+
+Static checks (tier tables) read the pack only; the others search with hypothesis over datasets
+from :mod:`partybuild_rules.testing.strategies` and, where it matters, over parameter values within
+their declared constraints. See ``docs/consistency.md`` for what each invariant means.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import random
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Callable, Sequence
+
+from hypothesis import strategies as st
+from hypothesis.strategies import SearchStrategy
+
+from ..compile import resolve
+from ..expr import evaluate as evaluate_formula
+from ..expr import parse_expr
+from ..model import Activity, Dataset, Inspection, MemberReportIn, Rectification, SubjectKind
+from ..money import to_decimal
+from ..outcomes import Allowance, Evaluation, Result
+from ..pack import Pack
+from ..periods import Granularity, Period, months_between
+from ..policy import Condition, Rule, RuleKind
+from ._search import (
+    Budget,
+    Engines,
+    EvaluateFn,
+    Found,
+    Progress,
+    dataset_size,
+    reduce_dataset,
+    reduce_overrides,
+    search,
+)
+from .strategies import (
+    _Draw,
+    _strategy,
+    add_event,
+    counted_event,
+    dataset_dict,
+    datasets,
+    datasets_for_rules,
+    parameter_overrides,
+    subject_ids,
+    tier_names,
+)
+
+__all__ = [
+    "PROPERTIES",
+    "Budget",
+    "EvaluateFn",
+    "PropertyResult",
+    "Violation",
+    "check_exclusive",
+    "check_idempotence",
+    "check_money",
+    "check_monotone",
+    "check_order_independence",
+    "check_partition",
+    "check_reachable",
+    "check_tier_table",
+    "community_alone",
+]
+
+PROPERTIES: dict[str, str] = {
+    "tiers": "档次表无缺口无重叠 tier tables cover [0, 100] once",
+    "determinism": "结果与记录顺序无关 determinism and order-independence",
+    "idempotence": "重复评估结果相同 idempotence",
+    "partition": "分社区评估与全市一致 partition-independence",
+    "monotonicity": "单调性 monotonicity",
+    "exclusivity": "互斥结果不同时出现 exclusivity",
+    "money": "金额准确非负 money",
+    "reachability": "规则可触发 reachability",
+}
+"""Each property's name and its title, in Chinese with the English beside it."""
+
+FEN = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A property that does not hold, with the smallest counterexample found: ``dataset`` (as
+    :func:`~partybuild_rules.testing.dataset_dict` data, or ``None`` for a static finding),
+    the parameter ``overrides`` it needs, the evaluated ``year``, and ``details`` such as the
+    outcomes that differ."""
+
+    property: str
+    message: str
+    rule: str | None = None
+    dataset: dict[str, Any] | None = None
+    overrides: dict[str, Any] = field(default_factory=dict)
+    year: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PropertyResult:
+    """One property checked: held or violated, the examples tried and the time taken."""
+
+    property: str
+    subject: str | None
+    held: bool
+    examples: int
+    seconds: float
+    violation: Violation | None = None
+    note: str = ""
+
+    @builtins.property  # the field `property` shadows the builtin in this class body
+    def name(self) -> str:
+        """``monotonicity[R2.member-absence]``; just the property when it concerns the whole pack."""
+        return f"{self.property}[{self.subject}]" if self.subject else self.property
+
+    @builtins.property
+    def title(self) -> str:
+        return PROPERTIES[self.property]
+
+
+Case = tuple[Dataset, dict[str, Any]]
+
+
+def _overrides(pack: Pack) -> SearchStrategy[dict[str, Any]]:
+    """No override half the time, else some parameters within their constraints."""
+    return st.one_of(st.just({}), parameter_overrides(pack))
+
+
+def _sizes(budget: Budget, **defaults: Any) -> dict[str, Any]:
+    return {**defaults, **budget.sizes}
+
+
+def _key(outcome: Any) -> str:
+    """An outcome's identity for messages: rule, subject, period."""
+    role = f" {outcome.role}" if isinstance(outcome, Allowance) and outcome.role else ""
+    return f"{outcome.rule_id} {outcome.subject} {outcome.period}{role}"
+
+
+def _canonical(result: Result) -> Counter[str]:
+    return Counter(outcome.model_dump_json() for outcome in result.outcomes)
+
+
+def _difference(
+    expected: Sequence[Any], got: Sequence[Any], identity: Callable[[Any], str] = lambda o: o.model_dump_json()
+) -> dict[str, list[str]]:
+    """Outcomes in one list and not the other, as short keys (at most five of each)."""
+    want = Counter(map(identity, expected))
+    have = Counter(map(identity, got))
+    by_json = {identity(o): o for o in [*expected, *got]}
+    missing = [_key(by_json[k]) for k in sorted((want - have).elements())]
+    extra = [_key(by_json[k]) for k in sorted((have - want).elements())]
+    return {"missing": missing[:5], "extra": extra[:5]}
+
+
+def _failure(prop: str, error: Exception, rule: str | None = None) -> Violation:
+    return Violation(prop, f"evaluation failed: {type(error).__name__}: {error}", rule)
+
+
+def _finish(
+    prop: str, subject: str | None, started: float, found: Found[Any, Violation], budget: Budget, year: int,
+    probe: Callable[[Any], Violation | None],
+) -> PropertyResult:
+    """The result of a search: held, or the violation with its counterexample reduced (parameter
+    overrides it does not need dropped, then records) by calling ``probe`` again."""
+    note = "stopped at the time limit" if found.timed_out else ""
+    if found.witness is None or found.value is None:
+        return PropertyResult(prop, subject, True, found.examples, time.monotonic() - started, note=note)
+    data, overrides, *rest = found.value
+    overrides, fewer = reduce_overrides(overrides, lambda smaller: probe((data, smaller, *rest)), budget.reduce_limit)
+    data, smaller = reduce_dataset(data, lambda smaller: probe((smaller, overrides, *rest)), budget.reduce_limit)
+    verdict = smaller or fewer or found.witness
+    violation = Violation(
+        verdict.property, verdict.message, verdict.rule, dataset_dict(data), dict(overrides), year, verdict.details,
+    )
+    return PropertyResult(prop, subject, False, found.examples, time.monotonic() - started, violation, note)
+
+
+def _case_size(case: Sequence[Any]) -> int:
+    return dataset_size(case[0]) + 20 * len(case[1])
+
+
+# ---------------------------------------------------------------------------------------------
+# determinism, order-independence and idempotence
+
+
+def _shuffled(data: Dataset, rng: random.Random | None) -> Dataset:
+    """The same records in another order, also inside records (participants, findings, roles):
+    shuffled by ``rng``, or reversed without one (an order that survives reducing the dataset)."""
+    raw = data.model_dump()
+
+    def mix(items: list[Any]) -> list[Any]:
+        items = list(items)
+        if rng is None:
+            items.reverse()
+        else:
+            rng.shuffle(items)
+        return items
+
+    for section in ("communities", "grids", "units", "members", "inspection_groups", "ratings", "events"):
+        raw[section] = mix(raw[section])
+    for event in raw["events"]:
+        for inner in ("participants", "units", "findings", "items"):
+            if inner in event:
+                event[inner] = mix(event[inner])
+    for record in raw["members"]:
+        record["roles"] = mix(record["roles"])
+    return Dataset.model_validate(raw)
+
+
+def check_order_independence(
+    pack: Pack, budget: Budget = Budget(), *, evaluate: EvaluateFn | None = None, progress: Progress | None = None
+) -> PropertyResult:
+    """Shuffling the records and events of a dataset (and the entries inside them) never changes
+    the outcomes, nor their order in the result."""
+    started, year = time.monotonic(), budget.year_of(pack)
+    strategy = st.tuples(datasets(**_sizes(budget, year=year, tiers=tier_names(pack))), _overrides(pack),
+                         st.integers(0, 2**32 - 1))
+    with Engines(pack, evaluate) as engines:
+
+        def probe(case: tuple[Dataset, dict[str, Any], int]) -> Violation | None:
+            data, overrides, shuffle = case
+            try:
+                first = engines.result(overrides, data, year)
+                for order in (None, random.Random(shuffle)):
+                    second = engines.result(overrides, _shuffled(data, order), year)
+                    if first.outcomes != second.outcomes:
+                        break
+                else:
+                    return None
+            except Exception as error:
+                return _failure("determinism", error)
+            if _canonical(first) == _canonical(second):
+                moved = [_key(a) for a, b in zip(first.outcomes, second.outcomes) if a != b]
+                return Violation("determinism", "the same records in another order give the same outcomes "
+                                 "in another order", details={"reordered": moved[:6]})
+            return Violation("determinism", "the same records in another order give other outcomes",
+                             details=_difference(first.outcomes, second.outcomes))
+
+        found = search(strategy, probe, budget, name="determinism", progress=progress, size=_case_size)
+        return _finish("determinism", None, started, found, budget, year, probe)
+
+
+def check_idempotence(
+    pack: Pack, budget: Budget = Budget(), *, evaluate: EvaluateFn | None = None, progress: Progress | None = None
+) -> PropertyResult:
+    """Evaluating the same dataset twice gives the same result, in the same order."""
+    started, year = time.monotonic(), budget.year_of(pack)
+    strategy = st.tuples(datasets(**_sizes(budget, year=year, tiers=tier_names(pack))), _overrides(pack))
+    with Engines(pack, evaluate) as engines:
+
+        def probe(case: Case) -> Violation | None:
+            data, overrides = case
+            try:
+                first = engines.result(overrides, data, year)
+                second = engines.result(overrides, data, year)
+            except Exception as error:
+                return _failure("idempotence", error)
+            if first == second:
+                return None
+            return Violation("idempotence", "evaluating the same dataset twice gives different results",
+                             details=_difference(first.outcomes, second.outcomes))
+
+        found = search(strategy, probe, budget, name="idempotence", progress=progress, size=_case_size)
+        return _finish("idempotence", None, started, found, budget, year, probe)
+
+
+# ---------------------------------------------------------------------------------------------
+# partition-independence
+
+
+def community_alone(data: Dataset, community: str) -> Dataset:
+    """The dataset of one community: its units, the members residing there, their ratings and
+    every event involving them (with the rectifications of its inspections' findings), keeping
+    records outside the community only as the context those records refer to."""
+    units = {u.id for u in data.units if u.community == community}
+    members = {m.id for m in data.members if m.residence_community == community}
+
+    def involves(event: Any) -> bool:
+        unit_ids = set(getattr(event, "units", ())) | ({event.unit} if hasattr(event, "unit") else set())
+        member_ids = set(getattr(event, "participants", ())) | ({event.member} if hasattr(event, "member") else set())
+        if isinstance(event, (Inspection,)) or event.type == "assessment":
+            return event.subject in (units if event.subject_kind is SubjectKind.UNIT else {community})
+        return bool(unit_ids & units or member_ids & members or getattr(event, "community", None) == community)
+
+    events: list[Any] = [e for e in data.events if not isinstance(e, Rectification) and involves(e)]
+    findings = {f.id for e in events if isinstance(e, Inspection) for f in e.findings}
+    events = [e for e in data.events if e in events or (isinstance(e, Rectification) and e.finding in findings)]
+    need = _context(data, events, units, members, community)
+    return Dataset(
+        name=data.name, covers=data.covers,
+        communities=tuple(c for c in data.communities if c.id in need["communities"]),
+        grids=tuple(g for g in data.grids if g.id in need["grids"]),
+        units=tuple(u for u in data.units if u.id in need["units"]),
+        members=tuple(m for m in data.members if m.id in need["members"]),
+        inspection_groups=tuple(g for g in data.inspection_groups if g.id in need["groups"]),
+        ratings=tuple(
+            r for r in data.ratings
+            if r.subject in (units if r.subject_kind is SubjectKind.UNIT else {community})
+        ),
+        events=tuple(events),
+    )
+
+
+def _context(
+    data: Dataset, events: list[Any], units: set[str], members: set[str], community: str
+) -> dict[str, set[str]]:
+    """Every record the kept records and events refer to, and what those refer to in turn."""
+    need: dict[str, set[str]] = {
+        "communities": {community}, "units": set(units), "members": set(members), "grids": set(), "groups": set(),
+    }
+    for event in events:
+        need["units"] |= set(getattr(event, "units", ())) | ({event.unit} if hasattr(event, "unit") else set())
+        need["members"] |= set(getattr(event, "participants", ())) | (
+            {event.member} if hasattr(event, "member") else set())
+        if getattr(event, "community", None):
+            need["communities"].add(event.community)
+        if isinstance(event, Inspection):
+            need["groups"].add(event.group)
+        if getattr(event, "subject_kind", None) is SubjectKind.UNIT:
+            need["units"].add(event.subject)
+    for m in data.members:
+        if m.id in need["members"]:
+            need["communities"] |= {m.residence_community} | {h.community for h in m.roles}
+            need["units"] |= {m.unit} if m.unit else set()
+            need["grids"] |= {m.grid} if m.grid else set()
+    need["communities"] |= {u.community for u in data.units if u.id in need["units"]}
+    need["communities"] |= {g.community for g in data.grids if g.id in need["grids"]}
+    return need
+
+
+def _decision(outcome: Any) -> str:
+    """An outcome without the facts of its provenance (which may describe context records a
+    community's own dataset does not rate, such as the rating of a role's community)."""
+    return json.dumps(outcome.model_dump(mode="json", exclude={"provenance": {"facts"}}), sort_keys=True)
+
+
+def check_partition(
+    pack: Pack, budget: Budget = Budget(), *, evaluate: EvaluateFn | None = None, progress: Progress | None = None
+) -> PropertyResult:
+    """For rules with ``local: true``: evaluating each community alone (see
+    :func:`community_alone`) and merging the outcomes of its own subjects gives the outcomes of
+    the whole city."""
+    started, year = time.monotonic(), budget.year_of(pack)
+    local = {rule.id for rule in pack.rules if rule.local}
+    if not local:
+        return PropertyResult("partition", None, True, 0, 0.0, note="no rule is `local: true`")
+    strategy = st.tuples(
+        datasets(**_sizes(budget, communities=(2, 3), year=year, tiers=tier_names(pack))), _overrides(pack)
+    )
+    with Engines(pack, evaluate) as engines:
+
+        def probe(case: Case) -> Violation | None:
+            data, overrides = case
+            try:
+                whole = [o for o in engines.result(overrides, data, year).outcomes if o.rule_id in local]
+                for place in data.communities:
+                    alone = engines.result(overrides, community_alone(data, place.id), year)
+                    mine = [o for o in alone.outcomes if o.rule_id in local and o.community == place.id]
+                    expected = [o for o in whole if o.community == place.id]
+                    if Counter(map(_decision, mine)) != Counter(map(_decision, expected)):
+                        return Violation(
+                            "partition",
+                            f"evaluated alone, community `{place.id}` gets other outcomes than in the whole city",
+                            details={"community": place.id, **_difference(expected, mine, _decision)},
+                        )
+            except Exception as error:
+                return _failure("partition", error)
+            return None
+
+        found = search(strategy, probe, budget, name="partition", progress=progress, size=_case_size)
+        return _finish("partition", None, started, found, budget, year, probe)
+
+
+# ---------------------------------------------------------------------------------------------
+# monotonicity
+
+
+Addition = dict[str, Any]
+"""One more counted event: ``{"event": {...}}`` or ``{"join": event id, "member": member id}``."""
+
+
+def _addition(d: _Draw, pack: Pack, data: Dataset, rule: Rule) -> Addition | None:
+    """One more event that the rule's condition counts, for one of its subjects."""
+    condition = rule.when
+    assert condition is not None
+    if condition.absence_streak is not None:
+        return _participation(d, pack, data, condition)
+    assert condition.count is not None
+    raw = data.model_dump()
+    kind = d.pick(rule.subjects)
+    ids = subject_ids(raw, kind)
+    if not ids:
+        return None
+    covers = (data.covers.start, data.covers.end)
+    event = counted_event(raw, condition.count.events.model_dump(), kind, d.pick(ids), d.day(covers))
+    return {"event": event} if event else None
+
+
+def _participation(d: _Draw, pack: Pack, data: Dataset, condition: Condition) -> Addition | None:
+    """A member takes part in a matching activity in a month of a run of absent months (in a
+    month already attended it would change nothing): the member with the longest run and that
+    run half the time; in the run anywhere, just after it reaches the threshold, or first."""
+    streak = condition.absence_streak
+    assert streak is not None
+    wanted = streak.activity
+    matching = [
+        e for e in data.events
+        if isinstance(e, Activity) and (wanted.kind is None or e.kind is wanted.kind)
+        and (wanted.co_building is None or e.co_building == wanted.co_building)
+    ]
+    reported = {m.id: m.reported_in for m in data.members if m.reported_in}
+    for report in (e for e in data.events if isinstance(e, MemberReportIn)):
+        reported[report.member] = min(report.date, reported.get(report.member, report.date))
+    runs: dict[str, list[list[Period]]] = {}
+    for m in (m for m in data.members if m.in_service and m.id in reported):
+        present = {(e.date.year, e.date.month) for e in matching if m.id in e.participants}
+        mine: list[list[Period]] = [[]]
+        for month in months_between(max(reported[m.id], data.covers.start), data.covers.end):
+            if (month.year, month.index) in present:
+                mine.append([])
+            else:
+                mine[-1].append(month)
+        runs[m.id] = sorted((run for run in mine if run), key=len, reverse=True)
+    members = sorted((m for m in runs if runs[m]), key=lambda m: len(runs[m][0]), reverse=True)
+    if not members:
+        return None
+    member = members[0] if d.number(0, 1) else d.pick(members)
+    run = runs[member][0] if d.number(0, 1) else d.pick(runs[member])
+    threshold = int(to_decimal(resolve(pack, streak.reaches)))
+    month = run[[d.number(0, len(run) - 1), min(threshold, len(run) - 1), 0][d.number(0, 2)]]
+    open_ = [e.id for e in matching if month.start <= e.date <= month.end]
+    if open_ and d.number(0, 1):
+        return {"join": d.pick(open_), "member": member}
+    day = d.day((max(month.start, data.covers.start), min(month.end, data.covers.end)))
+    event = counted_event(data.model_dump(), {"type": "activity", **wanted.model_dump()}, SubjectKind.MEMBER,
+                          member, day)
+    return {"event": event} if event else None
+
+
+def _added(data: Dataset, addition: Addition) -> Dataset:
+    raw = data.model_dump()
+    if "join" in addition:
+        for event in raw["events"]:
+            if event["id"] == addition["join"]:
+                event["participants"] = [*event["participants"], addition["member"]]
+    else:
+        add_event(raw, dict(addition["event"]))
+    return Dataset.model_validate(raw)
+
+
+def _per_subject(result: Result, rule_id: str) -> Counter[tuple[str, str]]:
+    return Counter((o.subject_kind.value, o.subject) for o in result.of_rule(rule_id))
+
+
+def check_monotone(
+    pack: Pack,
+    rule_id: str,
+    budget: Budget = Budget(),
+    *,
+    evaluate: EvaluateFn | None = None,
+    progress: Progress | None = None,
+) -> PropertyResult:
+    """For a rule declaring ``monotone: true``: adding one more counted event (a participation
+    in a matching activity for an absence streak; a matching event for a ``count``) never gives
+    any subject more outcomes of the rule in the year."""
+    started, year, name = time.monotonic(), budget.year_of(pack), f"monotonicity[{rule_id}]"
+    rule = pack.rule(rule_id)
+    condition = rule.when
+    if condition is None or (condition.count is None and condition.absence_streak is None):
+        what = f"`{condition.key}`" if condition is not None else "no condition"
+        return PropertyResult("monotonicity", rule_id, False, 0, 0.0, Violation(
+            "monotonicity", f"rule `{rule_id}` declares `monotone: true` but its condition ({what}) counts "
+            "no events; monotonicity is defined for `count` and `absence_streak`", rule_id,
+        ))
+    # few members, so that the one the streak is steered at is often the one who takes part
+    few = {"members": (1, 3)} if condition.absence_streak is not None else {}
+    base = datasets_for_rules(pack, [rule_id], **_sizes(budget, year=year, **few))
+
+    def build(d: _Draw) -> tuple[Dataset, dict[str, Any], Addition | None]:
+        # steered at the pack's own thresholds; the overrides come last (measured: drawn first,
+        # they halve how often a streak rule's counterexample turns up)
+        data = d.draw(base)
+        addition = _addition(d, pack, data, rule)
+        return data, d.draw(_overrides(pack)), addition
+
+    strategy = _strategy(build)
+    with Engines(pack, evaluate) as engines:
+
+        def probe(case: tuple[Dataset, dict[str, Any], Addition | None]) -> Violation | None:
+            data, overrides, addition = case
+            if addition is None:
+                return None
+            try:
+                more = _added(data, addition)
+            except ValueError:  # the addition no longer fits a reduced dataset
+                return None
+            try:
+                before = _per_subject(engines.result(overrides, data, year), rule_id)
+                after = engines.result(overrides, more, year)
+            except Exception as error:
+                return _failure("monotonicity", error, rule_id)
+            grown = [s for s, n in _per_subject(after, rule_id).items() if n > before[s]]
+            if not grown:
+                return None
+            kind, subject = grown[0]
+            return Violation(
+                "monotonicity",
+                f"one more counted event gives `{subject}` {_per_subject(after, rule_id)[grown[0]]} outcome(s) "
+                f"of `{rule_id}` instead of {before[grown[0]]}",
+                rule_id,
+                details={"added": _describe(addition), "outcomes after": [
+                    _key(o) for o in after.of_rule(rule_id) if o.subject == subject]},
+            )
+
+        found = search(strategy, probe, budget, name=name, progress=progress, size=_case_size)
+        return _finish("monotonicity", rule_id, started, found, budget, year, probe)
+
+
+def _describe(addition: Addition) -> dict[str, Any]:
+    if "join" in addition:
+        return {"member": addition["member"], "joins activity": addition["join"]}
+    event = addition["event"]
+    return {k: (str(v) if isinstance(v, (date, Decimal)) else v) for k, v in event.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# exclusivity
+
+
+def _side(pack: Pack, name: str) -> list[Rule]:
+    return [rule for rule in pack.rules if rule.id == name or rule.kind.value == name]
+
+
+def check_exclusive(
+    pack: Pack,
+    pair: tuple[str, str],
+    budget: Budget = Budget(),
+    *,
+    evaluate: EvaluateFn | None = None,
+    progress: Progress | None = None,
+) -> PropertyResult:
+    """For a pair of rule kinds or rule ids the pack declares ``exclusive``: no subject has
+    outcomes of both sides in one year."""
+    started, year = time.monotonic(), budget.year_of(pack)
+    subject = f"{pair[0]} × {pair[1]}"
+    left, right = _side(pack, pair[0]), _side(pack, pair[1])
+    if not left or not right:
+        return PropertyResult("exclusivity", subject, True, 0, 0.0, note="a side has no rule")
+    steered = [datasets_for_rules(pack, [a.id, b.id], **_sizes(budget, year=year)) for a in left for b in right]
+    strategy = st.tuples(st.one_of(steered), _overrides(pack))
+
+    def matches(outcome: Any, side: str) -> bool:
+        return bool(outcome.rule_id == side or outcome.kind == side)
+
+    with Engines(pack, evaluate) as engines:
+
+        def probe(case: Case) -> Violation | None:
+            data, overrides = case
+            try:
+                result = engines.result(overrides, data, year)
+            except Exception as error:
+                return _failure("exclusivity", error)
+            by_subject: dict[tuple[str, str], list[Any]] = defaultdict(list)
+            for outcome in result.outcomes:
+                by_subject[(outcome.subject_kind.value, outcome.subject)].append(outcome)
+            for (kind, who), outcomes in by_subject.items():
+                for a in (o for o in outcomes if matches(o, pair[0])):
+                    for b in (o for o in outcomes if matches(o, pair[1]) and o is not a):
+                        return Violation(
+                            "exclusivity", f"{kind} `{who}` has both `{a.rule_id}` ({a.kind}) and "
+                            f"`{b.rule_id}` ({b.kind}) in {year}, which the pack declares exclusive",
+                            details={"outcomes": [_key(a), _key(b)]},
+                        )
+            return None
+
+        found = search(strategy, probe, budget, name=f"exclusivity[{subject}]", progress=progress, size=_case_size)
+        return _finish("exclusivity", subject, started, found, budget, year, probe)
+
+
+# ---------------------------------------------------------------------------------------------
+# money
+
+
+def _half_up(amount: Decimal) -> Decimal:
+    return amount.quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def full_amounts(pack: Pack, rule: Rule) -> dict[str, Decimal]:
+    """The rule's monthly (or yearly) amount at the pack's parameter values: ``{"": amount}`` for
+    a formula, one per tier for ``amount_by_tier``; raises if a formula cannot be computed."""
+    if rule.amount is not None:
+        numbers = {k: to_decimal(v) for k, v in pack.values.items() if not isinstance(v, str)}
+        return {"": evaluate_formula(parse_expr(rule.amount), numbers)}
+    return {tier: to_decimal(resolve(pack, value)) for tier, value in (rule.amount_by_tier or {}).items()}
+
+
+def _ratings(data: Dataset, result: Result, year: int) -> dict[tuple[str, str], str]:
+    """Each unit's and community's rating of ``year``: given in the data, else computed."""
+    ratings = {(o.subject_kind.value, o.subject): o.tier for o in result.outcomes
+               if isinstance(o, Evaluation) and o.rating}
+    ratings.update({(r.subject_kind.value, r.subject): r.tier for r in data.ratings if r.year == year})
+    return ratings
+
+
+def _money_problems(pack: Pack, data: Dataset, result: Result, year: int) -> list[tuple[str, str]]:
+    """Every way the allowances of ``result`` break the money invariants: ``(rule id, message)``."""
+    problems: list[tuple[str, str]] = []
+    ratings = _ratings(data, result, year)
+    members = {m.id: m for m in data.members}
+    months: dict[tuple[str, str, str], list[Allowance]] = defaultdict(list)
+    for o in (o for o in result.outcomes if isinstance(o, Allowance)):
+        rule = pack.rule(o.rule_id)
+        what = f"`{o.rule_id}` for `{o.subject}` in {o.period}"
+        if o.amount < 0 or o.full_amount < 0:
+            problems.append((o.rule_id, f"{what} pays a negative amount: {o.amount} (of {o.full_amount})"))
+        if o.amount.as_tuple().exponent != -2 or o.full_amount.as_tuple().exponent != -2:
+            problems.append((o.rule_id, f"{what} is not exact to the fen: {o.amount}"))
+        if rule.amount is not None:
+            full = full_amounts(pack, rule)[""]
+        else:
+            facts = o.provenance.facts[0] if o.provenance.facts else {}
+            rated = ("community", facts["role_community"]) if o.role else (o.subject_kind.value, o.subject)
+            tier = ratings.get(rated, "")
+            full = full_amounts(pack, rule).get(tier, Decimal("NaN"))
+            if full.is_nan():
+                problems.append((o.rule_id, f"{what} is paid although `{rated[1]}` has no rating with an amount"))
+                continue
+        if o.full_amount != _half_up(full):
+            problems.append((o.rule_id, f"{what} has full amount {o.full_amount}, the rule says {_half_up(full)}"))
+        period = Period.parse(o.period)
+        if rule.prorate == "by_days" and (o.days_in_period != period.days or not 0 < o.days_held <= o.days_in_period):
+            problems.append((o.rule_id, f"{what} counts {o.days_held} of {o.days_in_period} days in a period "
+                                         f"of {period.days}"))
+        expected = _half_up(full * o.days_held / o.days_in_period) if rule.prorate == "by_days" else _half_up(full)
+        if o.amount != expected:
+            problems.append((o.rule_id, f"{what} pays {o.amount}; {o.days_held}/{o.days_in_period} of "
+                                         f"{_half_up(full)} rounded half up is {expected}"))
+        if o.full_amount >= 0 and o.amount > o.full_amount:
+            problems.append((o.rule_id, f"{what} pays {o.amount}, more than the whole {o.full_amount}"))
+        if o.role is not None:
+            held = {_overlap(h.start, h.end, period) for h in members[o.subject].roles if h.role.value == o.role}
+            if o.days_held not in held:
+                problems.append((o.rule_id, f"{what} counts {o.days_held} days held; the role was held "
+                                             f"{sorted(held)}"))
+        if period.granularity is Granularity.MONTH and o.days_held == o.days_in_period:
+            months[(o.rule_id, o.subject, o.role or "")].append(o)
+    for (rule_id, subject, _), full_months in months.items():
+        if len({o.period for o in full_months}) == 12 and len(full_months) == 12:
+            total = sum((o.amount for o in full_months), Decimal(0))
+            if total != 12 * full_months[0].full_amount or len({o.full_amount for o in full_months}) > 1:
+                problems.append((rule_id, f"twelve full months of `{rule_id}` for `{subject}` sum to {total}, "
+                                          f"not 12 × {full_months[0].full_amount}"))
+    return problems
+
+
+def _overlap(start: date, end: date | None, period: Period) -> int:
+    first, last = max(start, period.start), min(end or date.max, period.end)
+    return max(0, (last - first).days + 1)
+
+
+def _full_year(pack: Pack, year: int) -> Dataset:
+    """A dataset in which every role is held all year long by one member, in a community rated
+    (given) in the first tier, with one unit of every kind rated the same: twelve full months of
+    every monthly allowance."""
+    tier = tier_names(pack)[0]
+    kinds = ("party_government", "public_institution", "enterprise", "new_economic_social", "other")
+    return Dataset.model_validate({
+        "name": "full year", "covers": {"start": f"{year}-01-01", "end": f"{year}-12-31"},
+        "communities": [{"id": "C1", "name": "东江社区"}],
+        "units": [{"id": f"U{n + 1}", "name": f"单位{n + 1}", "community": "C1", "kind": k} for n, k in enumerate(kinds)],
+        "members": [{"id": "M1", "name": "王丽", "residence_community": "C1", "in_service": False, "roles": [
+            {"role": role, "community": "C1", "start": f"{year - 1}-01-01"}
+            for role in ("grid_leader", "committee_member", "community_worker", "party_secretary")
+        ]}],
+        "ratings": [{"subject_kind": "community", "subject": "C1", "year": year, "tier": tier}] + [
+            {"subject_kind": "unit", "subject": f"U{n + 1}", "year": year, "tier": tier} for n in range(len(kinds))
+        ],
+    })
+
+
+def check_money(
+    pack: Pack, budget: Budget = Budget(), *, evaluate: EvaluateFn | None = None, progress: Progress | None = None
+) -> PropertyResult:
+    """Every allowance is non-negative, exact to the fen and equal to its rule: amount = full
+    amount × days held / days in the period, rounded half up, where the full amount is the
+    rule's formula or tier amount at the parameter values; twelve full months sum to twelve
+    times the monthly amount; no pro-rated part exceeds the whole. Searched over datasets and
+    parameter values within their constraints."""
+    started, year = time.monotonic(), budget.year_of(pack)
+    rules = [rule for rule in pack.rules if rule.kind is RuleKind.ALLOWANCE]
+    if not rules:
+        return PropertyResult("money", None, True, 0, 0.0, note="no allowance rule")
+    steered = [datasets_for_rules(pack, [rule.id], **_sizes(budget, year=year)) for rule in rules]
+    strategy = st.tuples(st.one_of([st.just(_full_year(pack, year)), *steered]), _overrides(pack))
+    with Engines(pack, evaluate) as engines:
+
+        def probe(case: Case) -> Violation | None:
+            data, overrides = case
+            try:
+                priced = engines.pack(overrides)
+                for rule in rules:
+                    full_amounts(priced, rule)
+                result = engines.result(overrides, data, year)
+                problems = _money_problems(priced, data, result, year)
+            except Exception as error:
+                return _failure("money", error)
+            if not problems:
+                return None
+            first_of_each_rule = {rule_id: message for rule_id, message in reversed(problems)}
+            return Violation("money", problems[0][1], problems[0][0], details={
+                "problems": list(first_of_each_rule.values())[::-1][:5], "outcomes at fault": len(problems)})
+
+        found = search(strategy, probe, budget, name="money", progress=progress, size=_case_size)
+        return _finish("money", None, started, found, budget, year, probe)
+
+
+# ---------------------------------------------------------------------------------------------
+# tier tables (static)
+
+
+def _bounds(pack: Pack, rule: Rule) -> list[tuple[str, int, int]]:
+    """Each tier as ``(name, low, high)`` in hundredths of a point, both inclusive."""
+    result = []
+    for tier in rule.tiers or ():
+        low = int(to_decimal(resolve(pack, tier.min)) * 100)
+        if tier.below is not None:
+            high = int((to_decimal(resolve(pack, tier.below)) * 100).to_integral_value(rounding="ROUND_CEILING")) - 1
+        else:
+            assert tier.max is not None
+            high = int(to_decimal(resolve(pack, tier.max)) * 100)
+        result.append((tier.tier, low, high))
+    return result
+
+
+def _runs(points: Sequence[tuple[int, tuple[str, ...]]]) -> list[tuple[int, int, tuple[str, ...]]]:
+    """Maximal runs of consecutive points with the same tiers."""
+    runs: list[tuple[int, int, tuple[str, ...]]] = []
+    for point, names in points:
+        if runs and runs[-1][1] == point - 1 and runs[-1][2] == names:
+            runs[-1] = (runs[-1][0], point, names)
+        else:
+            runs.append((point, point, names))
+    return runs
+
+
+def _score_witness(pack: Pack, rule: Rule, score: int, year: int) -> Dataset | None:
+    """A dataset in which one subject of the rule scores ``score`` hundredths in ``year``: every
+    score item's mean is the same value, when the weights let a value in [0, 100] give the score."""
+    kind = rule.subjects[0]
+    weights = sum((to_decimal(resolve(pack, item.weight)) for item in rule.score or ()), Decimal(0))
+    if kind is SubjectKind.MEMBER or weights <= 0:
+        return None
+    value = _half_up(Decimal(score) / 100 / weights)
+    if not 0 <= value <= 100 or _half_up(value * weights) != Decimal(score) / 100:
+        return None
+    raw: dict[str, Any] = {
+        "name": "tier witness", "covers": {"start": date(year, 1, 1), "end": date(year, 12, 31)},
+        "communities": [{"id": "C1", "name": "东江社区"}], "grids": [], "members": [], "inspection_groups": [],
+        "ratings": [], "events": [],
+        "units": [{"id": "U1", "name": "同江市财政局", "community": "C1"}] if kind is SubjectKind.UNIT else [],
+    }
+    subject = "U1" if kind is SubjectKind.UNIT else "C1"
+    for item in rule.score or ():
+        field_ = item.field if isinstance(item.field, str) else item.field.get(kind, "")
+        event = counted_event(raw, item.events.model_dump(), kind, subject, date(year, 12, 15), value=value,
+                              field=field_)
+        if event is None:
+            return None
+        add_event(raw, event)
+    return Dataset.model_validate(raw)
+
+
+def check_tier_table(
+    pack: Pack, rule_id: str, year: int | None = None, *, evaluate: EvaluateFn | None = None
+) -> PropertyResult:
+    """A rule's tiers, at the pack's parameter values, cover every score from 0.00 to 100.00
+    (in steps of 0.01) exactly once: no gap, no overlap. A static check; the counterexample is a
+    subject scoring the first bad score (when the weights make that score reachable), evaluated
+    to show the tiers it gets."""
+    started = time.monotonic()
+    year = year if year is not None else pack.effective_from.year
+    rule = pack.rule(rule_id)
+    tiers = _bounds(pack, rule)
+    points = [(p, tuple(name for name, low, high in tiers if low <= p <= high)) for p in range(0, 10001)]
+    bad = [run for run in _runs(points) if len(run[2]) != 1]
+    if not bad:
+        return PropertyResult("tiers", rule_id, True, 1, time.monotonic() - started)
+    messages = []
+    for low, high, names in bad:
+        scores = f"{Decimal(low) / 100:.2f}" + (f"–{Decimal(high) / 100:.2f}" if high > low else "")
+        if names:
+            messages.append(f"scores {scores} fall in {len(names)} tiers: " + ", ".join(f"`{n}`" for n in names))
+        else:
+            messages.append(f"scores {scores} fall in no tier")
+    witness = _score_witness(pack, rule, bad[0][0], year)
+    details: dict[str, Any] = {"problems": messages}
+    if witness is not None:
+        with Engines(pack, evaluate) as engines:
+            try:
+                details["tiers the witness gets"] = [o.tier for o in engines.result({}, witness, year).of_rule(rule_id)]
+            except Exception as error:  # the static finding stands without the demonstration
+                details["evaluation"] = f"{type(error).__name__}: {error}"
+    violation = Violation(
+        "tiers", f"`{rule_id}`: " + "; ".join(messages), rule_id,
+        dataset_dict(witness) if witness is not None else None, {}, year, details,
+    )
+    return PropertyResult("tiers", rule_id, False, 1, time.monotonic() - started, violation)
+
+
+# ---------------------------------------------------------------------------------------------
+# reachability
+
+
+def check_reachable(
+    pack: Pack,
+    rule_id: str,
+    budget: Budget = Budget(),
+    *,
+    evaluate: EvaluateFn | None = None,
+    progress: Progress | None = None,
+) -> PropertyResult:
+    """The rule fires for some dataset: a search with datasets steered towards the rule (see
+    :func:`~partybuild_rules.testing.datasets_for_rules`) and parameter values within their
+    constraints. A rule no example makes fire is reported as dead."""
+    started, year, name = time.monotonic(), budget.year_of(pack), f"reachability[{rule_id}]"
+    strategy = st.tuples(datasets_for_rules(pack, [rule_id], **_sizes(budget, year=year)), _overrides(pack))
+    with Engines(pack, evaluate) as engines:
+
+        def probe(case: Case) -> str | None:
+            data, overrides = case
+            try:
+                fired = engines.result(overrides, data, year).of_rule(rule_id)
+            except Exception:  # an evaluation that fails makes no rule fire; other checks report it
+                return None
+            return _key(fired[0]) if fired else None
+
+        found = search(strategy, probe, budget, name=name, progress=progress, shrink=False)
+    seconds = time.monotonic() - started
+    if found.witness is not None:
+        assert found.value is not None
+        with_values = ", ".join(f"{k}={v}" for k, v in found.value[1].items())
+        note = f"fired in example {found.examples}" + (f" with {with_values}" if with_values else "")
+        return PropertyResult("reachability", rule_id, True, found.examples, seconds, note=note)
+    note = "stopped at the time limit" if found.timed_out else ""
+    return PropertyResult("reachability", rule_id, False, found.examples, seconds, Violation(
+        "reachability", f"`{rule_id}` fired in none of {found.examples} datasets steered towards it, with "
+        "parameter values across their ranges: it may be dead", rule_id, year=year,
+    ), note)

@@ -1,0 +1,896 @@
+"""Hypothesis strategies for every record of the domain, for whole datasets and for parameter values.
+
+Every strategy shrinks towards the simplest value: few records, no events, the first day of the
+covered dates, parameters left at their defaults. A dataset drawn by :func:`datasets` is
+referentially consistent (``Dataset.model_validate`` accepts it) and small but rich enough to make
+rules fire: members with absence streaks, units that miss monthly reports, low and boundary scores,
+roles that start or end inside a month, ratings of the previous year, inspection findings with and
+without rectification. Copy this into another project's tests::
+
+    from hypothesis import given
+    from partybuild_rules import Allowance, evaluate, load_pack
+    from partybuild_rules.testing import datasets, parameter_overrides
+
+    PACK = load_pack("policies/tongjiang")
+
+    @given(datasets(communities=2, members=(1, 4)), parameter_overrides(PACK))
+    def test_no_negative_money(data, overrides):
+        result = evaluate(PACK.with_overrides(overrides), data, 2024)
+        assert all(o.amount >= 0 for o in result.outcomes if isinstance(o, Allowance))
+
+Datasets are drawn through few, combined integer choices (a month mask, one choice per record):
+hypothesis spends its time per choice, and a dataset of 150 events then takes milliseconds.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from math import prod
+from typing import Any, Callable, Iterable, Literal, Mapping, Sequence, TypeVar, Union
+
+from hypothesis import strategies as st
+from hypothesis.strategies import SearchStrategy
+
+from ..compile import resolve
+from ..model import (
+    Activity,
+    ActivityKind,
+    AgreedItem,
+    Assessment,
+    Community,
+    Coverage,
+    Dataset,
+    Finding,
+    Grid,
+    Inspection,
+    InspectionGroup,
+    JointMeeting,
+    Member,
+    MemberReportIn,
+    Rating,
+    Rectification,
+    ResidentUnit,
+    Role,
+    RoleHolding,
+    SubjectKind,
+    TwoWayReview,
+    UnitKind,
+    UnitReport,
+)
+from ..money import to_decimal
+from ..pack import Pack
+from ..periods import Granularity, Period
+from ..policy import Condition, ParameterSpec, Rule
+
+__all__ = [
+    "DEFAULT_TIERS",
+    "Size",
+    "activity",
+    "agreed_item",
+    "assessment",
+    "community",
+    "coverage",
+    "dataset_dict",
+    "datasets",
+    "datasets_for_rules",
+    "finding",
+    "grid",
+    "inspection",
+    "inspection_group",
+    "joint_meeting",
+    "member",
+    "member_report_in",
+    "parameter_overrides",
+    "parameter_value",
+    "rating",
+    "rectification",
+    "resident_unit",
+    "role_holding",
+    "score",
+    "tier_names",
+    "two_way_review",
+    "unit_report",
+]
+
+Size = Union[int, tuple[int, int]]
+"""A count, or an inclusive ``(min, max)`` range that shrinks towards ``min``."""
+
+DEFAULT_TIERS = ("好", "较好", "一般", "差")
+"""The common rating scheme (domain E1), used when a pack has no rating rule."""
+
+T = TypeVar("T")
+Organisation = Literal[SubjectKind.UNIT, SubjectKind.COMMUNITY]
+"""The subject kinds that are rated, inspected and scored."""
+Window = tuple[date, date]
+"""An inclusive range of dates."""
+
+_PLACES = ("东江", "西江", "三江", "临江", "兴华", "新华", "胜利", "和平", "街津", "滨江")
+_PEOPLE = ("王丽", "李明", "张伟", "刘芳", "陈静", "杨洋", "赵磊", "黄敏", "周杰", "吴霞")
+_UNITS = ("财政局", "税务局", "人民医院", "第一中学", "农商银行", "供电公司", "物流公司", "商会")
+_PROBLEMS = ("台账不全", "活动未开展", "整改不到位")
+_ROLES = tuple(Role)
+_ORGANISATIONS: tuple[Organisation, ...] = (SubjectKind.UNIT, SubjectKind.COMMUNITY)
+_PARTS: tuple[Literal["daily"], Literal["year_end"]] = ("daily", "year_end")
+_KINDS = tuple(ActivityKind)
+_UNIT_KINDS = tuple(UnitKind)
+_EVENT_ORDER = {
+    "member_report_in": 0, "unit_report": 1, "activity": 2, "joint_meeting": 3, "inspection": 4,
+    "rectification": 5, "assessment": 6, "two_way_review": 7,
+}
+
+
+class _Draw:
+    """Choices drawn from hypothesis through cached integer strategies, each shrinking to 0."""
+
+    def __init__(self, draw: Callable[[SearchStrategy[Any]], Any]) -> None:
+        self._draw = draw
+        self._integers: dict[tuple[int, int], SearchStrategy[int]] = {}
+
+    def draw(self, strategy: SearchStrategy[T]) -> T:
+        """A value of another strategy, as part of the same example."""
+        return self._draw(strategy)  # type: ignore[no-any-return]
+
+    def number(self, low: int, high: int) -> int:
+        if high <= low:
+            return low
+        strategy = self._integers.get((low, high))
+        if strategy is None:
+            strategy = self._integers[(low, high)] = st.integers(low, high)
+        return int(self._draw(strategy))
+
+    def digits(self, *radices: int) -> list[int]:
+        """Several choices in one draw; the first shrinks first."""
+        number = self.number(0, prod(radices) - 1)
+        result = []
+        for radix in reversed(radices):
+            number, digit = divmod(number, radix)
+            result.append(digit)
+        return result[::-1]
+
+    def pick(self, items: Sequence[T]) -> T:
+        return items[self.number(0, len(items) - 1)]
+
+    def mask(self, size: int) -> list[bool]:
+        bits = self.number(0, 2**size - 1)
+        return [bool(bits >> i & 1) for i in range(size)]
+
+    def subset(self, items: Sequence[T]) -> list[T]:
+        return [item for item, kept in zip(items, self.mask(len(items))) if kept]
+
+    def day(self, window: Window) -> date:
+        return window[0] + timedelta(days=self.number(0, max(0, (window[1] - window[0]).days)))
+
+
+def _strategy(build: Callable[..., T], *args: Any, **kwargs: Any) -> SearchStrategy[T]:
+    @st.composite
+    def strategy(draw: Any) -> T:
+        return build(_Draw(draw), *args, **kwargs)
+
+    return strategy()
+
+
+def _bounds(size: Size, what: str) -> tuple[int, int]:
+    low, high = (size, size) if isinstance(size, int) else size
+    if low < 0 or high < low:
+        raise ValueError(f"`{what}` must be a count or a (min, max) range, got {size!r}")
+    return low, high
+
+
+def _offset(window: Window, days: int) -> date:
+    return min(window[1], window[0] + timedelta(days=days))
+
+
+def _span(window: Window) -> int:
+    return max(0, (window[1] - window[0]).days) + 1
+
+
+def _month_start(year: int, month: int, shift: int) -> date:
+    ordinal = year * 12 + month - 1 + shift
+    return date(ordinal // 12, ordinal % 12 + 1, 1)
+
+
+def _score(d: _Draw) -> Decimal:
+    """A multiple of five, the hundredth below one, or any hundredth in [0, 100]."""
+    kind = d.number(0, 2)
+    if kind == 0:
+        return Decimal(5 * d.number(0, 20))
+    if kind == 1:
+        return Decimal(5 * d.number(1, 20)) - Decimal("0.01")
+    return Decimal(d.number(0, 10000)) / 100
+
+
+# ---------------------------------------------------------------------------------------------
+# records: one builder each, shared by the public strategies and by ``datasets``
+
+
+def _coverage(d: _Draw, year: int, months: tuple[int, int]) -> Coverage:
+    count = d.number(max(1, months[0]), max(1, months[1]))
+    mid_month, day = d.digits(2, 27)
+    first = _month_start(year, 12, -(count - 1))
+    return Coverage(start=first.replace(day=2 + day if mid_month else 1), end=date(year, 12, 31))
+
+
+def _community(d: _Draw, id: str, number: int = 0) -> Community:
+    place, liaison, area = d.digits(len(_PLACES), len(_PEOPLE) + 1, 2)
+    return Community(
+        id=id, name=f"{_PLACES[(place + number) % len(_PLACES)]}社区", liaison=_PEOPLE[liaison - 1] if liaison else None,
+        area_m2=Decimal(1000 + 10 * place) if area else None,
+    )
+
+
+def _grid(d: _Draw, id: str, communities: Sequence[str]) -> Grid:
+    place, number = d.digits(len(communities), 30)
+    return Grid(id=id, name=f"第{number + 1}网格", community=communities[place])
+
+
+def _resident_unit(
+    d: _Draw, id: str, communities: Sequence[str], kinds: Sequence[UnitKind], number: int = 0
+) -> ResidentUnit:
+    place, kind = d.number(0, len(communities) - 1), d.number(0, len(kinds) - 1)
+    name, leader = d.digits(len(_UNITS), len(_PEOPLE) + 1)
+    return ResidentUnit(
+        id=id, name=f"同江市{_UNITS[(name + number) % len(_UNITS)]}", community=communities[place], kind=kinds[kind],
+        leader=_PEOPLE[leader - 1] if leader else None,
+    )
+
+
+def _role_holding(d: _Draw, role: Role, communities: Sequence[str], within: Coverage) -> RoleHolding:
+    """From before the covered dates or a day inside them, to no end or a day inside (or just
+    after) them: roles that start or end mid-month are pro-rated."""
+    span = (within.start, within.end)
+    place, late_start, ends = d.number(0, len(communities) - 1), d.number(0, 1), d.number(0, 1)
+    start_day, end_day = d.digits(_span(span), _span(span) + 40)
+    start = _offset(span, start_day) if late_start else within.start - timedelta(days=400)
+    end = max(start, within.start) + timedelta(days=end_day) if ends else None
+    return RoleHolding(role=role, community=communities[place], start=start, end=end)
+
+
+def _member(
+    d: _Draw, id: str, communities: Sequence[str], units: Sequence[str], grids: Sequence[str],
+    within: Coverage, roles: int, number: int = 0,
+) -> Member:
+    span = (within.start, within.end)
+    place, service, unit = d.number(0, len(communities) - 1), d.number(0, 2), d.number(0, max(0, len(units) - 1))
+    report, report_day = d.number(0, 2), d.number(0, _span(span) - 1)
+    grid, star, name = d.digits(len(grids) + 1, 2, len(_PEOPLE))
+    in_service = bool(units) and service < 2
+    reported_in = [within.start - timedelta(days=700), _offset(span, report_day), None][report]
+    held = [role for role, kept in zip(_ROLES, d.mask(len(_ROLES))) if kept][:roles]
+    return Member(
+        id=id, name=_PEOPLE[(name + number) % len(_PEOPLE)], residence_community=communities[place],
+        unit=units[unit] if in_service else None, grid=grids[grid - 1] if grid else None,
+        in_service=in_service, five_star=bool(star), reported_in=reported_in,
+        roles=tuple(_role_holding(d, role, communities, within) for role in held),
+    )
+
+
+def _inspection_group(d: _Draw, id: str) -> InspectionGroup:
+    return InspectionGroup(id=id, name=f"第{'一二三四五六'[d.number(0, 5)]}巡回督查组")
+
+
+def coverage(*, year: int = 2024, months: Size = (12, 18)) -> SearchStrategy[Coverage]:
+    """Covered dates ending on 31 December of ``year`` and starting ``months`` months earlier,
+    on the first of the month or inside it (so that the first month is only partly known)."""
+    return _strategy(_coverage, year, _bounds(months, "months"))
+
+
+def community(id: str = "C1") -> SearchStrategy[Community]:
+    """A community (社区) with a place name, perhaps a liaison and an area."""
+    return _strategy(_community, id)
+
+
+def grid(id: str = "G1", communities: Sequence[str] = ("C1",)) -> SearchStrategy[Grid]:
+    """A grid (网格) of one of ``communities``."""
+    return _strategy(_grid, id, communities)
+
+
+def resident_unit(
+    id: str = "U1", communities: Sequence[str] = ("C1",), kinds: Sequence[UnitKind] = _UNIT_KINDS
+) -> SearchStrategy[ResidentUnit]:
+    """A resident unit (驻区单位) of one of ``communities``, of one of ``kinds``."""
+    return _strategy(_resident_unit, id, communities, kinds)
+
+
+def role_holding(
+    communities: Sequence[str] = ("C1",), *, within: Coverage, roles: Sequence[Role] = _ROLES
+) -> SearchStrategy[RoleHolding]:
+    """One of ``roles`` held in one of ``communities``, starting before or inside ``within``."""
+    return _strategy(lambda d: _role_holding(d, d.pick(roles), communities, within))
+
+
+def member(
+    id: str = "M1",
+    communities: Sequence[str] = ("C1",),
+    units: Sequence[str] = (),
+    grids: Sequence[str] = (),
+    *,
+    within: Coverage,
+    roles: int = 2,
+) -> SearchStrategy[Member]:
+    """A Party member residing in one of ``communities``; with ``units``, in service (在职党员)
+    two times in three; reported in long before ``within``, inside it, or never; holding up to
+    ``roles`` distinct roles."""
+    return _strategy(_member, id, communities, units, grids, within, roles)
+
+
+def rating(
+    subject_kind: Organisation, subjects: Sequence[str], years: Sequence[int], tiers: Sequence[str] = DEFAULT_TIERS
+) -> SearchStrategy[Rating]:
+    """An annual rating (档次) of one of ``subjects`` in one of ``years``."""
+    return _strategy(lambda d: Rating(
+        subject_kind=subject_kind, subject=d.pick(subjects), year=d.pick(years), tier=d.pick(tiers)
+    ))
+
+
+def inspection_group(id: str = "IG1") -> SearchStrategy[InspectionGroup]:
+    """An inspection group (巡回督查组)."""
+    return _strategy(_inspection_group, id)
+
+
+def score() -> SearchStrategy[Decimal]:
+    """A score in [0, 100], exact to 0.01, often on or just below a multiple of five (where tier
+    bounds usually are)."""
+    return _strategy(_score)
+
+
+# ---------------------------------------------------------------------------------------------
+# events
+
+
+def unit_report(
+    units: Sequence[str], *, between: Window, communities: Sequence[str] = (), id: str = "E1"
+) -> SearchStrategy[UnitReport]:
+    """A unit's monthly report, to its own community or (with ``communities``) to another."""
+    return _strategy(lambda d: UnitReport(
+        id=id, date=d.day(between), unit=d.pick(units),
+        community=d.pick([None, *communities]),
+    ))
+
+
+def member_report_in(
+    members: Sequence[str], communities: Sequence[str], *, between: Window, id: str = "E1"
+) -> SearchStrategy[MemberReportIn]:
+    """A member reporting in to a community (报到)."""
+    return _strategy(lambda d: MemberReportIn(
+        id=id, date=d.day(between), member=d.pick(members), community=d.pick(communities)
+    ))
+
+
+def _activity(
+    d: _Draw, id: str, community: str, window: Window, members: Sequence[str], units: Sequence[str]
+) -> Activity:
+    kind, outside = d.number(0, len(_KINDS) - 1), d.number(0, 2)
+    day, with_units = d.digits(_span(window), 2)
+    return Activity(
+        id=id, date=_offset(window, day), community=community, kind=_KINDS[kind],
+        co_building=outside < 2, units=tuple(units) if with_units else (),
+        participants=tuple(d.subset(members)),
+    )
+
+
+def activity(
+    communities: Sequence[str],
+    *,
+    between: Window,
+    members: Sequence[str] = (),
+    units: Sequence[str] = (),
+    id: str = "E1",
+) -> SearchStrategy[Activity]:
+    """An activity held by a community, 联学共建 two times in three, with some of ``members``
+    taking part and perhaps ``units``."""
+    return _strategy(lambda d: _activity(d, id, d.pick(communities), between, members, units))
+
+
+def _joint_meeting(
+    d: _Draw, id: str, community: str, window: Window, units: Sequence[str], item_id: str = "I1"
+) -> JointMeeting:
+    day, with_units, item, due, closed = d.digits(_span(window), 2, 2, 3, 2)
+    meeting_day = _offset(window, day)
+    items = (AgreedItem(
+        id=item_id, title="共建项目", due=[None, meeting_day + timedelta(days=30), meeting_day][due],
+        closed=meeting_day + timedelta(days=20) if closed else None,
+    ),) if item else ()
+    return JointMeeting(id=id, date=meeting_day, community=community,
+                        units=tuple(units) if with_units else (), items=items)
+
+
+def agreed_item(id: str = "I1", *, between: Window) -> SearchStrategy[AgreedItem]:
+    """An agreed item (议定事项) of a joint meeting, perhaps due and perhaps closed."""
+    return _strategy(lambda d: AgreedItem(
+        id=id, title="共建项目", due=d.pick([None, d.day(between)]), closed=d.pick([None, d.day(between)])
+    ))
+
+
+def joint_meeting(
+    communities: Sequence[str], *, between: Window, units: Sequence[str] = (), id: str = "E1"
+) -> SearchStrategy[JointMeeting]:
+    """A joint meeting (共建联席会议) of a community, perhaps with ``units`` and an agreed item."""
+    return _strategy(lambda d: _joint_meeting(d, id, d.pick(communities), between, units))
+
+
+def two_way_review(
+    units: Mapping[str, str], *, year: int, between: Window, id: str = "E1"
+) -> SearchStrategy[TwoWayReview]:
+    """A year-end two-way review (双向评议) between a unit and its community; ``units`` maps each
+    unit to its community."""
+
+    def build(d: _Draw) -> TwoWayReview:
+        unit = d.pick(sorted(units))
+        return TwoWayReview(id=id, date=d.day(between), year=year, unit=unit, community=units[unit],
+                            score_of_unit=_score(d), score_of_community=_score(d))
+
+    return _strategy(build)
+
+
+def finding(id: str = "F1", *, between: Window) -> SearchStrategy[Finding]:
+    """An inspection finding due on a day in ``between``."""
+    return _strategy(lambda d: Finding(id=id, description=d.pick(_PROBLEMS), deadline=d.day(between)))
+
+
+def _inspection(
+    d: _Draw, id: str, group: str, kind: Organisation, subject: str, window: Window, end: date, first: int = 1
+) -> list[Inspection | Rectification]:
+    """An inspection in ``window`` with up to two findings (``F{first}``, ...) each due within 90
+    days and rectified in time, late or never, inside the covered dates (which end on ``end``);
+    the inspection comes first, then its rectifications."""
+    inspected = _offset(window, d.number(0, _span(window) - 1))
+    findings: list[Finding] = []
+    rectifications: list[Rectification] = []
+    for number in range(first, first + d.number(0, 2)):
+        rectified = d.number(0, 2)
+        due, late, problem = d.digits(91, 60, len(_PROBLEMS))
+        deadline = inspected + timedelta(days=due)
+        findings.append(Finding(id=f"F{number}", description=_PROBLEMS[problem], deadline=deadline))
+        on = {1: min(deadline, end, inspected + timedelta(days=late)), 2: deadline + timedelta(days=1 + late)}
+        if rectified and on[rectified] <= end:
+            rectifications.append(Rectification(id="E0", date=on[rectified], finding=f"F{number}"))
+    inspection = Inspection(id=id, date=inspected, group=group, subject_kind=kind, subject=subject,
+                            findings=tuple(findings))
+    return [inspection, *rectifications]
+
+
+def inspection(
+    groups: Sequence[str], subjects: Mapping[Organisation, Sequence[str]], *, between: Window, id: str = "E1"
+) -> SearchStrategy[Inspection]:
+    """An inspection of a unit or community, with up to two findings (``F1``, ``F2``) due within
+    90 days."""
+    kinds = [kind for kind in _ORGANISATIONS if subjects.get(kind)]
+
+    def build(d: _Draw) -> Inspection:
+        kind = d.pick(kinds)
+        end = between[1] + timedelta(days=90)
+        inspected = _inspection(d, id, d.pick(groups), kind, d.pick(subjects[kind]), between, end)[0]
+        assert isinstance(inspected, Inspection)
+        return inspected
+
+    return _strategy(build)
+
+
+def rectification(findings: Sequence[str], *, between: Window, id: str = "E1") -> SearchStrategy[Rectification]:
+    """A finding rectified and closed (整改销号) on a day in ``between``."""
+    return _strategy(lambda d: Rectification(id=id, date=d.day(between), finding=d.pick(findings)))
+
+
+def assessment(
+    subjects: Mapping[Organisation, Sequence[str]], *, between: Window, id: str = "E1"
+) -> SearchStrategy[Assessment]:
+    """A daily-record or year-end score (often on a tier bound) of a unit or community."""
+    kinds = [kind for kind in _ORGANISATIONS if subjects.get(kind)]
+
+    def build(d: _Draw) -> Assessment:
+        kind = d.pick(kinds)
+        return Assessment(id=id, date=d.day(between), subject_kind=kind, subject=d.pick(subjects[kind]),
+                          part=d.pick(_PARTS), score=_score(d))
+
+    return _strategy(build)
+
+
+# ---------------------------------------------------------------------------------------------
+# datasets
+
+
+def datasets(
+    *,
+    communities: Size = (1, 3),
+    units: Size = (1, 4),
+    members: Size = (1, 6),
+    months: Size = (12, 18),
+    year: int = 2024,
+    tiers: Sequence[str] = DEFAULT_TIERS,
+) -> SearchStrategy[Dataset]:
+    """Whole, referentially consistent datasets whose covered dates end on 31 December of
+    ``year``: ``communities``, ``units`` and ``members`` records and ``months`` covered months.
+
+    Each month may or may not have each unit's report and each community's activity (with some
+    members taking part); each half year a joint meeting; each quarter an inspection of each unit
+    and community, its finding rectified in time, late or never; daily and year-end scores of the
+    year (often on tier bounds) and two-way reviews; ratings of the previous and current year from
+    ``tiers``; members who report in inside the covered dates and roles that start mid-month.
+    """
+    if _bounds(communities, "communities")[0] < 1:
+        raise ValueError("a dataset needs at least one community")
+    sizes = tuple(_bounds(s, n) for s, n in ((communities, "communities"), (units, "units"),
+                                             (members, "members"), (months, "months")))
+    return _strategy(_dataset, *sizes, year, tuple(tiers))
+
+
+def _dataset(
+    d: _Draw, communities: tuple[int, int], units: tuple[int, int], members: tuple[int, int],
+    months: tuple[int, int], year: int, tiers: tuple[str, ...],
+) -> Dataset:
+    covers = _coverage(d, year, months)
+    c_ids = [f"C{n + 1}" for n in range(d.number(*communities))]
+    u_ids = [f"U{n + 1}" for n in range(d.number(*units))]
+    m_ids = [f"M{n + 1}" for n in range(d.number(*members))]
+    grids = [_grid(d, f"G{n + 1}", [c]) for n, c in enumerate(d.subset(c_ids))]
+    unit_list = [_resident_unit(d, u, c_ids, _UNIT_KINDS, n) for n, u in enumerate(u_ids)]
+    member_list = [_member(d, m, c_ids, u_ids, [g.id for g in grids], covers, 2, n) for n, m in enumerate(m_ids)]
+    groups = [_inspection_group(d, f"IG{n + 1}") for n in range(d.number(0, 2))]
+    subjects: list[tuple[Organisation, str]] = [(SubjectKind.UNIT, u) for u in u_ids]
+    subjects += [(SubjectKind.COMMUNITY, c) for c in c_ids]
+    ratings = []
+    for kind, subject in subjects:
+        for y, tier in zip((year - 1, year), (d.number(0, len(tiers)), d.number(0, len(tiers)))):
+            if tier:
+                ratings.append(Rating(subject_kind=kind, subject=subject, year=y, tier=tiers[tier - 1]))
+    events = _monthly_events(d, covers, c_ids, unit_list, m_ids)
+    events += _periodic_events(d, covers, c_ids, unit_list, [g.id for g in groups])
+    events += _scores(d, covers, subjects, unit_list, year)
+    events += [
+        MemberReportIn(id="E0", date=m.reported_in, member=m.id, community=m.residence_community)
+        for m, kept in zip(member_list, d.mask(len(member_list)))
+        if kept and m.reported_in is not None and covers.start <= m.reported_in <= covers.end
+    ]
+    numbered = [
+        event.model_copy(update={"id": f"E{n + 1}"})
+        for n, event in enumerate(sorted(events, key=lambda e: (e.date, _EVENT_ORDER[e.type])))
+    ]
+    return Dataset(
+        name="hypothesis", covers=covers, communities=tuple(_community(d, c, n) for n, c in enumerate(c_ids)),
+        grids=tuple(grids), units=tuple(unit_list), members=tuple(member_list),
+        inspection_groups=tuple(groups), ratings=tuple(ratings), events=tuple(numbered),
+    )
+
+
+def _windows(covers: Coverage, granularity: Granularity) -> list[Window]:
+    """Each period overlapping the covered dates, clipped to them."""
+    result = []
+    period = Period.containing(covers.start, granularity)
+    while period.start <= covers.end:
+        result.append((max(period.start, covers.start), min(period.end, covers.end)))
+        period = period.next()
+    return result
+
+
+def _monthly_events(
+    d: _Draw, covers: Coverage, c_ids: list[str], unit_list: list[ResidentUnit], m_ids: list[str]
+) -> list[Any]:
+    """Each unit's report in some months; each community's activity in some months."""
+    months = _windows(covers, Granularity.MONTH)
+    events: list[Any] = []
+    for unit in unit_list:
+        for window, reported in zip(months, d.mask(len(months))):
+            if reported:
+                events.append(UnitReport(id="E0", date=_offset(window, 9), unit=unit.id))
+    for place in c_ids:
+        units_here = [u.id for u in unit_list if u.community == place]
+        for window, held in zip(months, d.mask(len(months))):
+            if held:
+                events.append(_activity(d, "E0", place, window, m_ids, units_here))
+    return events
+
+
+def _periodic_events(
+    d: _Draw, covers: Coverage, c_ids: list[str], unit_list: list[ResidentUnit], groups: list[str]
+) -> list[Any]:
+    """Joint meetings in some half years; inspections in some quarters, with their rectifications."""
+    events: list[Any] = []
+    halves = _windows(covers, Granularity.HALF_YEAR)
+    for place in c_ids:
+        units_here = [u.id for u in unit_list if u.community == place]
+        for window, held in zip(halves, d.mask(len(halves))):
+            if held:
+                events.append(_joint_meeting(d, "E0", place, window, units_here, f"I{len(events) + 1}"))
+    quarters = _windows(covers, Granularity.QUARTER) if groups else []
+    subjects: list[tuple[Organisation, str]] = [(SubjectKind.UNIT, u.id) for u in unit_list]
+    subjects += [(SubjectKind.COMMUNITY, c) for c in c_ids]
+    findings = 0
+    for kind, subject in subjects:
+        for window, inspected in zip(quarters, d.mask(len(quarters))):
+            if inspected:
+                found = _inspection(d, "E0", d.pick(groups), kind, subject, window, covers.end, findings + 1)
+                findings += len(found[0].findings) if isinstance(found[0], Inspection) else 0
+                events += found
+    return events
+
+
+def _scores(
+    d: _Draw, covers: Coverage, subjects: list[tuple[Organisation, str]], unit_list: list[ResidentUnit], year: int
+) -> list[Any]:
+    """Daily and year-end scores of the year, and year-end two-way reviews."""
+    in_year = (max(covers.start, date(year, 1, 1)), covers.end)
+    december = (max(in_year[0], date(year, 12, 1)), covers.end)
+    events: list[Any] = []
+    for kind, subject in subjects:
+        daily, year_end = d.number(0, 3), d.number(0, 1)
+        for part, window in [(_PARTS[0], in_year)] * daily + [(_PARTS[1], december)] * year_end:
+            events.append(Assessment(id="E0", date=d.day(window), subject_kind=kind, subject=subject,
+                                     part=part, score=_score(d)))
+    for unit in unit_list:
+        if d.number(0, 1):
+            events.append(TwoWayReview(id="E0", date=december[0], year=year, unit=unit.id,
+                                       community=unit.community, score_of_unit=_score(d),
+                                       score_of_community=_score(d)))
+    return events
+
+
+# ---------------------------------------------------------------------------------------------
+# datasets aimed at rules
+
+
+def tier_names(pack: Pack) -> tuple[str, ...]:
+    """The tiers of the pack's annual rating rules (the names ratings in a dataset may use)."""
+    names = [tier.tier for rule in pack.rules if rule.rating for tier in rule.tiers or ()]
+    return tuple(dict.fromkeys(names)) or DEFAULT_TIERS
+
+
+def datasets_for_rules(
+    pack: Pack,
+    rule_ids: Iterable[str],
+    *,
+    communities: Size = (1, 3),
+    units: Size = (1, 4),
+    members: Size = (1, 6),
+    months: Size = (12, 18),
+    year: int = 2024,
+) -> SearchStrategy[Dataset]:
+    """:func:`datasets` steered towards making the given rules of ``pack`` fire: one subject passes
+    the rule's ``applies_if`` and gets, as its condition needs, a burst of matching events in one
+    month around the count's threshold, the ratings the condition names, an overdue finding, the
+    role, or an event for each score item."""
+    rules = [pack.rule(rule_id) for rule_id in rule_ids]
+    base = datasets(communities=communities, units=units, members=members, months=months, year=year,
+                    tiers=tier_names(pack))
+    return _strategy(_steered, base, pack, rules, year)
+
+
+def _steered(d: _Draw, base: SearchStrategy[Dataset], pack: Pack, rules: list[Rule], year: int) -> Dataset:
+    raw = d.draw(base).model_dump()
+    for rule in rules:
+        _steer(d, pack, rule, raw, year)
+    return Dataset.model_validate(raw)
+
+
+def _steer(d: _Draw, pack: Pack, rule: Rule, raw: dict[str, Any], year: int) -> None:
+    kind = d.pick(rule.subjects)
+    ids = subject_ids(raw, kind)
+    if not ids:
+        return
+    subject = d.pick(ids)
+    _pass_applies_if(raw, kind, subject, rule.applies_if)
+    condition = rule.when
+    in_year = _year_window(raw, year)
+    if condition is not None and condition.count is not None:
+        _burst(d, pack, raw, kind, subject, condition, in_year)
+    elif condition is not None and condition.absence_streak is not None:
+        _absence(d, pack, raw, subject, condition)
+    elif condition is not None and (condition.rating is not None or condition.all is not None):
+        for part in condition.all or (condition,):
+            assert part.rating is not None
+            tier = part.rating.tier or d.pick(tier_names(pack))
+            _set_rating(raw, kind, subject, year + part.rating.offset, tier)
+    elif condition is not None and condition.overdue_finding is not None:
+        day = d.day(in_year)
+        deadline = d.day((day, in_year[1]))
+        add_event(raw, {
+            "type": "inspection", "date": day, "group": _group(raw), "subject_kind": kind, "subject": subject,
+            "findings": [{"id": f"{_next_id(raw)}-F1", "description": "逾期未整改", "deadline": deadline}],
+        })
+    elif condition is not None and condition.holds_role is not None:
+        record = _record(raw, SubjectKind.MEMBER, subject)
+        covers = Coverage.model_validate(raw["covers"])
+        communities = [c["id"] for c in raw["communities"]]
+        holding = _role_holding(d, condition.holds_role, communities, covers).model_dump()
+        record["roles"] = [h for h in record["roles"] if h["role"] != condition.holds_role] + [holding]
+    value = _score(d)
+    for item in rule.score or ():
+        field = item.field if isinstance(item.field, str) else item.field.get(kind, "")
+        event = counted_event(raw, item.events.model_dump(), kind, subject, d.day(in_year), value=value, field=field)
+        if event is not None:
+            add_event(raw, event)
+
+
+def _burst(
+    d: _Draw, pack: Pack, raw: dict[str, Any], kind: SubjectKind, subject: str, condition: Condition, in_year: Window
+) -> None:
+    """Matching events for ``subject`` in one month of the year, around the count's threshold."""
+    count = condition.count
+    assert count is not None
+    bound = count.at_least if count.at_least is not None else count.less_than
+    assert bound is not None
+    threshold = int(to_decimal(resolve(pack, bound)))
+    month = Period.containing(d.day(in_year), Granularity.MONTH)
+    window = (max(in_year[0], month.start), min(in_year[1], month.end))
+    for _ in range(d.number(max(0, threshold - 1), max(0, threshold + 1))):
+        event = counted_event(raw, count.events.model_dump(), kind, subject, d.day(window))
+        if event is None:
+            return
+        add_event(raw, event)
+
+
+def _absence(d: _Draw, pack: Pack, raw: dict[str, Any], member: str, condition: Condition) -> None:
+    """The member has reported in and takes part in no activity for a run of months, from one
+    short of the streak's threshold to the end of the covered months (long enough to hold two
+    streaks, or to cross into the year from the one before)."""
+    streak = condition.absence_streak
+    assert streak is not None
+    threshold = int(to_decimal(resolve(pack, streak.reaches)))
+    covers = Coverage.model_validate(raw["covers"])
+    record = _record(raw, SubjectKind.MEMBER, member)
+    if record["reported_in"] is None:
+        record["reported_in"] = covers.start - timedelta(days=700)
+    months = _windows(covers, Granularity.MONTH)
+    # from the first months half the time: a streak from the start can reach the threshold in
+    # the year before, and a run from early in the covered months can hold two streaks
+    first = d.number(0, min(threshold, len(months) - 1) if d.number(0, 1) else len(months) - 1)
+    to_the_end = d.number(0, 1)
+    last = len(months) - 1 if to_the_end else min(len(months) - 1, first + d.number(max(0, threshold - 2), len(months)))
+    gap = (months[first][0], months[last][1])
+    for event in raw["events"]:
+        if event["type"] == "activity" and gap[0] <= event["date"] <= gap[1]:
+            event["participants"] = [p for p in event["participants"] if p != member]
+
+
+def _year_window(raw: Mapping[str, Any], year: int) -> Window:
+    covers = raw["covers"]
+    return max(covers["start"], date(year, 1, 1)), covers["end"]
+
+
+def _pass_applies_if(raw: dict[str, Any], kind: SubjectKind, subject: str, tests: Mapping[str, Any]) -> None:
+    record = _record(raw, kind, subject)
+    for name, wanted in tests.items():
+        value = wanted[0] if isinstance(wanted, tuple) else wanted
+        if kind is SubjectKind.UNIT and name == "kind":
+            record["kind"] = value
+        elif kind is SubjectKind.MEMBER and name == "five_star":
+            record["five_star"] = bool(value)
+        elif kind is SubjectKind.MEMBER and name == "in_service" and raw["units"]:
+            record["in_service"] = bool(value)
+            if record["in_service"] and record["unit"] is None:
+                record["unit"] = raw["units"][0]["id"]
+
+
+def _set_rating(raw: dict[str, Any], kind: SubjectKind, subject: str, year: int, tier: str) -> None:
+    raw["ratings"] = [
+        r for r in raw["ratings"] if (r["subject_kind"], r["subject"], r["year"]) != (kind, subject, year)
+    ] + [{"subject_kind": kind, "subject": subject, "year": year, "tier": tier}]
+
+
+# ---------------------------------------------------------------------------------------------
+# editing raw datasets (``Dataset.model_dump()``), shared with the invariants
+
+_SECTION = {SubjectKind.MEMBER: "members", SubjectKind.UNIT: "units", SubjectKind.COMMUNITY: "communities"}
+
+
+def subject_ids(raw: Mapping[str, Any], kind: SubjectKind) -> list[str]:
+    return [record["id"] for record in raw[_SECTION[kind]]]
+
+
+def _record(raw: Mapping[str, Any], kind: SubjectKind, subject: str) -> dict[str, Any]:
+    return next(record for record in raw[_SECTION[kind]] if record["id"] == subject)
+
+
+def _next_id(raw: Mapping[str, Any]) -> str:
+    taken = {event["id"] for event in raw["events"]}
+    number = len(taken) + 1
+    while f"E{number}" in taken:
+        number += 1
+    return f"E{number}"
+
+
+def _group(raw: dict[str, Any]) -> str:
+    if not raw["inspection_groups"]:
+        raw["inspection_groups"] = [{"id": "IG1", "name": "第一巡回督查组"}]
+    return str(raw["inspection_groups"][0]["id"])
+
+
+def add_event(raw: dict[str, Any], event: dict[str, Any]) -> None:
+    """Append ``event`` to a raw dataset, numbering it if it has no id."""
+    raw["events"] = [*raw["events"], event if "id" in event else {"id": _next_id(raw), **event}]
+
+
+def counted_event(
+    raw: dict[str, Any],
+    filter_: Mapping[str, Any],
+    kind: SubjectKind,
+    subject: str,
+    day: date,
+    *,
+    value: Decimal = Decimal(80),
+    field: str = "",
+) -> dict[str, Any] | None:
+    """A new event (without id) on ``day`` that matches an event filter and counts for the
+    subject, following the domain: members take part in activities and report in; units report,
+    attend activities and meetings, are reviewed, inspected and scored; communities hold
+    activities and meetings, receive reports and are reviewed, inspected and scored. ``None``
+    when there is no such event (a rectification counts for nobody). A numeric ``field`` gets
+    ``value``. An inspection group is added to ``raw`` if it has none."""
+    wanted = {k: (v.value if hasattr(v, "value") else v) for k, v in filter_.items() if v is not None}
+    units = [u["id"] for u in raw["units"]]
+    members = {m["id"]: m for m in raw["members"]}
+    unit_home = {u["id"]: u["community"] for u in raw["units"]}
+    is_member, is_unit = kind is SubjectKind.MEMBER, kind is SubjectKind.UNIT
+    home = members[subject]["residence_community"] if is_member else unit_home[subject] if is_unit else subject
+    event: dict[str, Any] = {"type": wanted["type"], "date": day}
+    type_ = wanted["type"]
+    if type_ == "activity":
+        event.update(community=home, kind=wanted.get("kind", "theme_day"), co_building=wanted.get("co_building", True),
+                     participants=[subject] if is_member else [], units=[subject] if is_unit else [])
+    elif type_ == "member_report_in" and not is_unit and members:
+        event.update(member=subject if is_member else next(iter(members)), community=home)
+    elif type_ == "unit_report" and not is_member and units:
+        event.update(unit=subject if is_unit else units[0], community=home)
+    elif type_ == "joint_meeting" and not is_member:
+        event.update(community=home, units=[subject] if is_unit else [])
+    elif type_ == "two_way_review" and not is_member and units:
+        event.update(year=day.year, unit=subject if is_unit else units[0], community=home,
+                     score_of_unit=Decimal(80), score_of_community=Decimal(80))
+    elif type_ == "inspection" and not is_member:
+        event.update(group=_group(raw), subject_kind=kind, subject=subject, findings=[])
+    elif type_ == "assessment" and not is_member:
+        event.update(subject_kind=kind, subject=subject, part=wanted.get("part", "daily"), score=Decimal(80))
+    else:
+        return None
+    if field in event:
+        event[field] = value
+    return event
+
+
+def dataset_dict(data: Dataset) -> dict[str, Any]:
+    """A dataset as short JSON data (defaults and empty sections left out, each event keeping its
+    ``type``) that ``load_dataset`` reads back unchanged: the form counterexamples take."""
+    compact = data.model_dump(mode="json", exclude_defaults=True)
+    compact["events"] = [
+        {"id": event.id, "type": event.type, **{k: v for k, v in dumped.items() if k != "id"}}
+        for event, dumped in zip(data.events, compact.get("events", []))
+    ]
+    return {key: value for key, value in compact.items() if key == "covers" or value not in ([], {}, "")}
+
+
+# ---------------------------------------------------------------------------------------------
+# parameters
+
+
+def _number(text: int | str | None) -> Decimal | None:
+    return None if text is None else to_decimal(text)
+
+
+def parameter_value(spec: ParameterSpec) -> SearchStrategy[int | str]:
+    """A value a parameter may take under its declaration: one of ``allowed``, or a whole number
+    (``integer``) or a decimal exact to 0.01 (``decimal``, ``money``; as text, so that it stays
+    exact) within ``min`` and ``max``. An open side reaches 1,000 (integer) or 1,000,000 beyond
+    the other bound or the default. Shrinks towards the lowest value."""
+    low, high = _number(spec.min), _number(spec.max)
+    if spec.allowed is not None:
+        return st.sampled_from([a for a in spec.allowed if spec.type == "text" or (
+            (low is None or to_decimal(a) >= low) and (high is None or to_decimal(a) <= high))])
+    if spec.type == "text":
+        return st.text(alphabet="好较一般差abc", min_size=1, max_size=4)
+    default = to_decimal(spec.default)
+    spread = Decimal(1000 if spec.type == "integer" else 1_000_000)
+    low = low if low is not None else min(default, high if high is not None else default) - spread
+    high = high if high is not None else max(default, low) + spread
+    if spec.type == "integer":
+        return st.integers(int(low.to_integral_value(rounding="ROUND_CEILING")), int(high))
+    cents = st.integers(int((low * 100).to_integral_value(rounding="ROUND_CEILING")),
+                        int((high * 100).to_integral_value(rounding="ROUND_FLOOR")))
+    return cents.map(lambda n: str((Decimal(n) / 100).quantize(Decimal("0.01"))))
+
+
+def parameter_overrides(pack: Pack, names: Iterable[str] | None = None) -> SearchStrategy[dict[str, int | str]]:
+    """Overrides for some of the pack's parameters (any of them, or of ``names``), each drawn
+    within its declared constraints; shrinks towards no override. ``pack.with_overrides``
+    accepts every one."""
+    chosen = list(pack.parameters) if names is None else list(names)
+    return st.fixed_dictionaries({}, optional={name: parameter_value(pack.parameters[name]) for name in chosen})
