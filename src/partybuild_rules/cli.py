@@ -7,7 +7,7 @@ import sys
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from enum import IntEnum
 from pathlib import Path
-from typing import Iterator, Sequence, TextIO
+from typing import Any, Callable, Iterator, Sequence, TextIO
 
 from . import __version__
 from .datasets import load_dataset
@@ -74,6 +74,17 @@ def _parser() -> argparse.ArgumentParser:
     test.add_argument("pack", type=Path, nargs="?", default=None,
                       help="policy pack folder (default: the bundled Tongjiang pack)")
     test.add_argument("--case", default=None, help="run only cases whose name contains this text")
+
+    check = commands.add_parser("check", parents=[common],
+                                help="check a pack's rules for consistency (规则一致性检查)")
+    check.add_argument("pack", type=Path, nargs="?", default=None,
+                       help="policy pack folder (default: the bundled Tongjiang pack)")
+    check.add_argument("--max-examples", type=int, default=None,
+                       help="examples tried per searched property")
+    check.add_argument("--seconds", type=float, default=None, help="time budget for the whole run")
+    check.add_argument("--seed", type=int, default=0, help="seed of the searches (same seed, same report)")
+    check.add_argument("--only", action="append", default=None, metavar="PROPERTY",
+                       help="check only this property (e.g. money, or monotonicity[R2.member-absence]); repeatable")
 
     schema = commands.add_parser("schema", parents=[common],
                                  help="print the JSON Schema for editors (编辑器校验模式)")
@@ -217,6 +228,52 @@ def _test(args: argparse.Namespace, out: TextIO) -> Exit:
     return Exit.OK if report.ok else Exit.INVALID
 
 
+def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
+    try:
+        from .testing.check import DEFAULT_EXAMPLES, render_report, run_checks
+    except ImportError as error:  # hypothesis is a test extra
+        err.write(f"error: {error}\n")
+        return Exit.USAGE
+    pack = load_pack(args.pack or bundled_pack())
+    examples = args.max_examples if args.max_examples is not None else DEFAULT_EXAMPLES
+    with _check_progress(err) as progress:
+        try:
+            report = run_checks(pack, max_examples=examples, seconds=args.seconds, seed=args.seed,
+                                progress=progress, only=args.only)
+        except ValueError as error:  # an unknown --only name
+            err.write(f"error: {error}\n")
+            return Exit.USAGE
+    out.write(render_report(report))
+    return Exit.OK if report.ok else Exit.INVALID
+
+
+@contextmanager
+def _check_progress(stream: TextIO) -> Iterator[Callable[[str, int, int], None]]:
+    """A live bar on a terminal; elsewhere one line per property, so long runs show progress."""
+    if stream.isatty():
+        from rich.progress import Progress as Bar
+
+        with Bar(transient=True) as bar:
+            tasks: dict[str, Any] = {}
+
+            def live(name: str, done: int, total: int) -> None:
+                if name not in tasks:
+                    tasks[name] = bar.add_task(name, total=total)
+                bar.update(tasks[name], completed=done, total=total)
+
+            yield live
+        return
+    finished: set[str] = set()
+
+    def lines(name: str, done: int, total: int) -> None:
+        if done >= total and name not in finished:
+            finished.add(name)
+            stream.write(f"checked {name}\n")
+            stream.flush()
+
+    yield lines
+
+
 def _schema(args: argparse.Namespace, out: TextIO) -> Exit:
     from .schema import write_schema
 
@@ -270,6 +327,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             return _test(args, out)
         if args.command == "schema":
             return _schema(args, out)
+        if args.command == "check":
+            return _check(args, out, err)
         return _generate(args, err)
     except (PolicyError, DataError) as error:
         label = "错误" if args.lang == "zh" else "error"
