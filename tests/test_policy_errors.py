@@ -536,3 +536,17 @@ def test_python_tag_on_a_collection_is_refused(tmp_path: Path) -> None:
     folder, _ = broken(tmp_path, "pack.yaml", "rule_files:\n", "rule_files: !!python/tuple\n")
     problems = problems_of(folder)
     assert any("python/tuple" in p.message for p in problems)
+
+
+def test_allowed_values_are_not_held_to_the_range_of_the_value() -> None:
+    """A parameter with allowed values and a maximum accepts an allowed value within the range,
+    and refuses one outside it (the allowed list itself is not range-checked)."""
+    from partybuild_rules.pack import parameter_value
+    from partybuild_rules.policy import ParameterSpec
+
+    spec = ParameterSpec(title="t", type="integer", default=2, allowed=(1, 2, 3, 9), max=3)
+    assert parameter_value(spec, 1) == 1
+    with pytest.raises(ValueError, match="above the maximum 3"):
+        parameter_value(spec, 9)
+    with pytest.raises(ValueError, match="not one of"):
+        parameter_value(spec, 4)

@@ -592,6 +592,15 @@ def test_a4_new_org_funds_by_tier(tier: str, amount: str) -> None:
     assert (outcome.subject, outcome.period, outcome.amount) == (u, "2024", Decimal(amount))
 
 
+def test_a4_new_org_funds_are_paid_for_the_whole_year() -> None:
+    """Yearly funds record the days of the year they pay for, like A3 (366 of 366 in 2024)."""
+    c = city()
+    u = c.unit(kind="new_economic_social")
+    c.rating(u, 2024, "好")
+    outcome = only(run(c), A4_ORG)
+    assert (outcome.days_held, outcome.days_in_period) == (366, 366)
+
+
 def test_a4_new_org_funds_from_a_computed_rating() -> None:
     """A computed 2024 rating of 好 (score 92) gives 5000.00."""
     c = city()

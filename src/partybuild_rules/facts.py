@@ -379,7 +379,11 @@ def rating_facts(
             if tier is None and offset == 0:
                 tier, source = computed.get((kind, subject.id)), "computed"
             if tier is not None:
-                yield subject, {"year": year, "rel": offset, "tier": tier, "rating_source": source}
+                fact: Fact = {"year": year, "rel": offset, "tier": tier, "rating_source": source}
+                if per is not None:  # a rating-linked amount for the whole year
+                    days = Period(index.year, Granularity.YEAR, 1).days
+                    fact.update(days_held=days, days_in_period=days)
+                yield subject, fact
 
 
 def current_ratings(

@@ -164,6 +164,19 @@ def _validate(document: Document, model: Any, problems: list[Problem]) -> Any:
 
 def parameter_value(spec: ParameterSpec, raw: Any) -> ParamValue:
     """Read one parameter value as its declared type and check its range; raise ValueError."""
+    value = _typed(spec, raw)
+    if spec.allowed is not None and value not in [_typed(spec, a) for a in spec.allowed]:
+        raise ValueError(f"`{raw}` is not one of {', '.join(str(a) for a in spec.allowed)}")
+    if not isinstance(value, str):
+        if spec.min is not None and value < to_decimal(spec.min):
+            raise ValueError(f"`{raw}` is below the minimum {spec.min}")
+        if spec.max is not None and value > to_decimal(spec.max):
+            raise ValueError(f"`{raw}` is above the maximum {spec.max}")
+    return value
+
+
+def _typed(spec: ParameterSpec, raw: Any) -> ParamValue:
+    """``raw`` read as the parameter's declared type (no range checks)."""
     value: ParamValue
     if spec.type == "text":
         if not isinstance(raw, str):
@@ -182,15 +195,6 @@ def parameter_value(spec: ParameterSpec, raw: Any) -> ParamValue:
             raise ValueError(f"`{raw}` has more than two decimal places; money is exact to the fen")
         if spec.type == "money":
             value = value.quantize(FEN)
-    if spec.allowed is not None and value not in [
-        parameter_value(spec.model_copy(update={"allowed": None}), a) for a in spec.allowed
-    ]:
-        raise ValueError(f"`{raw}` is not one of {', '.join(str(a) for a in spec.allowed)}")
-    if not isinstance(value, str):
-        if spec.min is not None and value < to_decimal(spec.min):
-            raise ValueError(f"`{raw}` is below the minimum {spec.min}")
-        if spec.max is not None and value > to_decimal(spec.max):
-            raise ValueError(f"`{raw}` is above the maximum {spec.max}")
     return value
 
 
