@@ -11,6 +11,7 @@ their declared constraints. See ``docs/consistency.md`` for what each invariant 
 from __future__ import annotations
 
 import builtins
+import itertools
 import json
 import random
 import time
@@ -25,6 +26,7 @@ from hypothesis.strategies import SearchStrategy
 
 from ..compile import resolve
 from ..expr import evaluate as evaluate_formula
+from ..expr import names as formula_names
 from ..expr import parse_expr
 from ..model import Activity, Dataset, Inspection, MemberReportIn, Rectification, SubjectKind
 from ..money import to_decimal
@@ -718,8 +720,39 @@ def check_money(
             return Violation("money", problems[0][1], problems[0][0], details={
                 "problems": list(first_of_each_rule.values())[::-1][:5], "outcomes at fault": len(problems)})
 
+        # Formulas are checked at the corners of their parameters' declared ranges first: a
+        # difference of two parameters goes negative there, whatever the search happens to draw.
+        corner = _negative_corner(pack, rules)
+        if corner is not None:
+            case = (_full_year(pack, year), corner)
+            violation = probe(case)
+            if violation is not None:
+                return _finish("money", None, started, Found(case, violation, 1, False), budget, year, probe)
         found = search(strategy, probe, budget, name="money", progress=progress, size=_case_size)
         return _finish("money", None, started, found, budget, year, probe)
+
+
+def _negative_corner(pack: Pack, rules: Sequence[Rule]) -> dict[str, str] | None:
+    """Overrides at the ends of the declared ranges under which some formula is negative."""
+    for rule in rules:
+        if rule.amount is None:
+            continue
+        names = sorted({name.name for name in formula_names(parse_expr(rule.amount))})
+        ends = []
+        for name in names:
+            spec = pack.parameters[name]
+            ends.append([str(v) for v in (spec.min, spec.max) if v is not None] or [str(pack.values[name])])
+        if len(names) > 8:
+            continue  # 2^8 corners at most
+        for values in itertools.product(*ends):
+            numbers = {k: to_decimal(v) for k, v in pack.values.items() if not isinstance(v, str)}
+            numbers.update({name: to_decimal(value) for name, value in zip(names, values)})
+            try:
+                if evaluate_formula(parse_expr(rule.amount), numbers) < 0:
+                    return dict(zip(names, values))
+            except ZeroDivisionError:
+                continue
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
