@@ -9,24 +9,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from functools import cached_property
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from .model import (
-    Activity,
-    Assessment,
     Dataset,
     Inspection,
-    JointMeeting,
     Member,
     MemberReportIn,
     Rectification,
     ResidentUnit,
     SubjectKind,
-    TwoWayReview,
-    UnitReport,
 )
 from .money import quantize
 from .periods import Granularity, Period
@@ -434,7 +429,3 @@ def _year_of(event: Any) -> int:
     """The year an event counts for: its own `year` (a year-end review held in January) or its date's."""
     year: int = getattr(event, "year", None) or event.date.year
     return year
-
-
-def shift(day: date, days: int) -> date:
-    return day + timedelta(days=days)

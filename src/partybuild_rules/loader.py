@@ -8,6 +8,7 @@ a float: pydantic then reads each string as the field's declared type, exactly.
 
 from __future__ import annotations
 
+import collections.abc
 import difflib
 import json
 import re
@@ -266,16 +267,10 @@ def _unwrap(annotation: Any) -> list[Any]:
         return _unwrap(typing.get_args(annotation)[0])
     if origin in (Union, types.UnionType):
         return [m for arg in typing.get_args(annotation) for m in _unwrap(arg)]
-    if origin in (tuple, list, dict, typing.Mapping, collections_abc_mapping()):
+    if origin in (tuple, list, dict, typing.Mapping, collections.abc.Mapping):
         args = [a for a in typing.get_args(annotation) if a is not Ellipsis]
         return [m for arg in args[-1:] for m in _unwrap(arg)]
     return [annotation]
-
-
-def collections_abc_mapping() -> Any:
-    import collections.abc
-
-    return collections.abc.Mapping
 
 
 def _fields_at(model: type[BaseModel], loc: tuple[Any, ...], data: Any) -> list[str]:

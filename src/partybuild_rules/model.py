@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
-from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Literal, Union
 

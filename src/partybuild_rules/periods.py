@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from enum import Enum
 from typing import Iterator
 
@@ -114,7 +114,3 @@ def months_between(start: date, end: date) -> Iterator[Period]:
     while period.start <= end:
         yield period
         period = period.next()
-
-
-def day_after(day: date) -> date:
-    return day + timedelta(days=1)
