@@ -13,7 +13,6 @@ it *reached* the threshold, its period, moves when the threshold does.
 
 from __future__ import annotations
 
-import io
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -22,7 +21,6 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 from pydantic import BaseModel, ConfigDict
-from rich.console import Console
 from rich.table import Table
 
 from .errors import PolicyError, Problem, Span
@@ -33,6 +31,7 @@ from .model import Dataset, SubjectKind
 from .money import Money
 from .outcomes import Allowance, Outcome, Result
 from .pack import Pack, load_pack
+from .report import render_text
 
 __all__ = [
     "CommunityImpact",
@@ -547,13 +546,6 @@ def _community_table(diff: ImpactDiff) -> Table:
     return table
 
 
-def _render(*parts: Table | str, width: int = 120) -> str:
-    console = Console(file=io.StringIO(), width=width, record=True, color_system=None)
-    for part in parts:
-        console.print(part)
-    return console.export_text()
-
-
 def render_diff(diff: ImpactDiff, *, max_rows: int = 30) -> str:
     """A readable Chinese report of a diff: parameter changes, outcomes and money per rule and
     per community, the yearly cost difference, and the first ``max_rows`` changed, added and
@@ -567,13 +559,13 @@ def render_diff(diff: ImpactDiff, *, max_rows: int = 30) -> str:
         f"（{_yuan(diff.total.base)} → {_yuan(diff.total.new)}）"
     )
     if diff.empty:
-        return _render(head, "两次评估结果相同 No differences: same parameters, same outcomes.")
+        return render_text(head, "两次评估结果相同 No differences: same parameters, same outcomes.", width=120)
     details = (
         (f"变化明细 Changed outcomes（{len(diff.changed)}）", [_change_line(c) for c in diff.changed]),
         (f"新增结果 Added outcomes（{len(diff.added)}）", [_outcome_line("+", o) for o in diff.added]),
         (f"取消结果 Removed outcomes（{len(diff.removed)}）", [_outcome_line("-", o) for o in diff.removed]),
     )
-    return _render(
+    return render_text(
         head, _parameter_table(diff), _rule_table(diff), _community_table(diff),
-        *(_rows(title, lines, max_rows) for title, lines in details),
+        *(_rows(title, lines, max_rows) for title, lines in details), width=120,
     )

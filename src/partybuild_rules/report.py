@@ -54,10 +54,11 @@ def to_csv(result: Result) -> str:
     return buffer.getvalue()
 
 
-def _render(*tables: Table | str, width: int = 110) -> str:
+def render_text(*parts: Table | str, width: int = 110) -> str:
+    """Rich tables and lines as plain text (rendered into memory, never to a terminal)."""
     console = Console(file=io.StringIO(), width=width, record=True, color_system=None)
-    for table in tables:
-        console.print(table)
+    for part in parts:
+        console.print(part)
     return console.export_text()
 
 
@@ -116,4 +117,4 @@ def summary(result: Result, pack: Pack, *, max_names: int = 20) -> str:
     if not findings:
         periods.add_row("（无 none）", *("0" for _ in compliance_rules))
 
-    return head + "\n\n" + _render(rules, people, funds, periods)
+    return head + "\n\n" + render_text(rules, people, funds, periods)
