@@ -340,3 +340,10 @@ def test_console_script_from_another_directory(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "A1.committee-wage" in done.stdout and "各规则结果" in done.stdout
+
+
+def test_a_year_outside_the_recorded_dates_is_an_error() -> None:
+    """Evaluating a year the dataset does not cover says so (exit 1) instead of reporting nothing."""
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["--lang", "en", "evaluate", "--year", "2030"], out, err) == 1
+    assert "year 2030 is outside the recorded dates 2023-07-01..2024-12-31" in err.getvalue()

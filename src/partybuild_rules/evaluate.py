@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterable, Iterator
 from . import facts as F
 from .compile import Program, Query, compile_pack, resolve
 from .engine import Engine, Fired
+from .errors import DataError, Problem
 from .expr import evaluate as evaluate_formula
 from .expr import parse_expr
 from .model import Dataset, SubjectKind
@@ -88,6 +89,12 @@ class Evaluator:
         progress: Progress | None,
         watch: tuple[str, list[tuple[Query, F.Fact]]] | None,
     ) -> Result:
+        covers = data.covers
+        if not covers.start.year <= year <= covers.end.year:
+            raise DataError([Problem(
+                f"year {year} is outside the recorded dates {covers.start}..{covers.end}", None,
+                "year", f"evaluate a year from {covers.start.year} to {covers.end.year}",
+            )])
         index = F.Index(data, year)
         outcomes: list[Any] = []
         computed: dict[Key, str] = {}

@@ -76,6 +76,8 @@ _TEMPLATES: list[tuple[str, str]] = [
     (r"duplicate id `(.+)`", "重复的编号 `{0}`"),
     (r"date (\S+) is outside the covered dates (\S+)\.\.(\S+)", "日期 {0} 不在记录期间 {1}～{2} 之内"),
     (r"(member|unit) `(.+)` is listed twice", "{0!w} `{1}` 重复列出"),
+    (r"year (\d+) is outside the recorded dates (\S+)\.\.(\S+)", "{0} 年不在数据的记录期间 {1}～{2} 之内"),
+    (r"evaluate a year from (\d+) to (\d+)", "请评估 {0} 至 {1} 年之间的年度"),
     (r"an in-service member needs a `unit`", "在职党员必须填写所在单位 `unit`"),
     (r"coverage ends \((.+)\) before it starts \((.+)\)", "记录期间的结束日期（{0}）早于开始日期（{1}）"),
     (r"role ends \((.+)\) before it starts \((.+)\)", "任职结束日期（{0}）早于开始日期（{1}）"),
