@@ -11,9 +11,10 @@ from typing import Any, Callable, Iterator, Sequence, TextIO
 
 from . import __version__
 from .datasets import load_dataset
-from .errors import DataError, EngineError, PolicyError
+from .errors import DataError, EngineError, PolicyError, Problem
 from .evaluate import Evaluator, Progress
 from .explain import explain_subject
+from .loader import suggestion
 from .model import Dataset
 from .pack import Pack, load_pack
 from .report import summary, to_csv, to_json
@@ -125,9 +126,7 @@ def _pairs(items: list[str]) -> dict[str, str]:
     return result
 
 
-def _usage_problem(message: str):  # type: ignore[no-untyped-def]
-    from .errors import Problem
-
+def _usage_problem(message: str) -> Problem:
     return Problem(message, None, "usage", "write it as --set name=value")
 
 
@@ -212,10 +211,7 @@ def _explain(args: argparse.Namespace, out: TextIO) -> Exit:
     return Exit.OK
 
 
-def _unknown_subject(subject: str, known: set[str]):  # type: ignore[no-untyped-def]
-    from .errors import Problem
-    from .loader import suggestion
-
+def _unknown_subject(subject: str, known: set[str]) -> Problem:
     return Problem(f"no member, unit or community `{subject}` in the dataset", None, "unknown-subject",
                    suggestion(subject, sorted(known)))
 
@@ -299,8 +295,9 @@ def _generate(args: argparse.Namespace, err: TextIO) -> Exit:
 
     data = generate(scale=args.scale, seed=args.seed, year=args.year)
     write_dataset(args.output, data)
-    err.write(f"wrote {args.output}: {len(data['units'])} units, "  # type: ignore[arg-type]
-              f"{len(data['members'])} members, {len(data['events'])} events\n")  # type: ignore[arg-type]
+    counts = {name: len(data[name]) for name in ("units", "members", "events")}  # type: ignore[arg-type]
+    err.write(f"wrote {args.output}: {counts['units']} units, {counts['members']} members, "
+              f"{counts['events']} events\n")
     return Exit.OK
 
 
