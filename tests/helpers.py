@@ -13,10 +13,24 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any, Iterable, Sequence
 
-from partybuild_rules import Dataset, Pack, Result, bundled_pack, evaluate, load_pack
+import reference
+from partybuild_rules import (
+    Allowance,
+    Commendation,
+    ComplianceFinding,
+    Dataset,
+    Evaluation,
+    Pack,
+    Reprimand,
+    Result,
+    bundled_pack,
+    evaluate,
+    load_pack,
+)
 
 __all__ = [
     "City",
+    "as_expected",
     "city",
     "day_after",
     "last_day",
@@ -249,3 +263,19 @@ def city(covers: tuple[str, str] = ("2023-07-01", "2024-12-31")) -> City:
 
 def day_after(day: str, days: int = 1) -> str:
     return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
+
+
+def as_expected(outcome: Any) -> reference.Expected:
+    """An outcome of the library in the reference evaluator's terms: its key and details."""
+    if isinstance(outcome, Evaluation):
+        detail: tuple[Any, ...] = (outcome.score, outcome.tier)
+    elif isinstance(outcome, Reprimand):
+        detail = tuple((m.measure, m.target, m.revoke, m.deadline) for m in outcome.measures)
+    elif isinstance(outcome, ComplianceFinding):
+        detail = (outcome.count, outcome.required)
+    elif isinstance(outcome, Allowance):
+        detail = (outcome.amount,)
+    else:
+        assert isinstance(outcome, Commendation)
+        detail = ()
+    return reference.Expected(outcome.rule_id, outcome.subject_kind.value, outcome.subject, outcome.period, detail)

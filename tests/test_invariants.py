@@ -6,20 +6,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 
 import reference
+from helpers import as_expected
 from partybuild_rules import (
     Allowance,
-    Commendation,
-    ComplianceFinding,
     Dataset,
-    Evaluation,
     Pack,
-    Reprimand,
     Result,
     evaluate,
 )
@@ -50,20 +46,6 @@ modules are loaded (it mines them for constants), so a tiny budget could miss in
 # -- differential: the engine against the reference evaluator ----------------------------------
 
 
-def as_expected(outcome: Any) -> reference.Expected:
-    """An outcome of the library in the reference's terms: key and details."""
-    if isinstance(outcome, Evaluation):
-        detail: tuple[Any, ...] = (outcome.score, outcome.tier)
-    elif isinstance(outcome, Reprimand):
-        detail = tuple((m.measure, m.target, m.revoke, m.deadline) for m in outcome.measures)
-    elif isinstance(outcome, ComplianceFinding):
-        detail = (outcome.count, outcome.required)
-    elif isinstance(outcome, Allowance):
-        detail = (outcome.amount,)
-    else:
-        assert isinstance(outcome, Commendation)
-        detail = ()
-    return reference.Expected(outcome.rule_id, outcome.subject_kind.value, outcome.subject, outcome.period, detail)
 
 
 @SLOW

@@ -13,13 +13,8 @@ from typing import Any
 import pytest
 
 import reference
-from helpers import pack
+from helpers import as_expected, pack
 from partybuild_rules import (
-    Allowance,
-    Commendation,
-    ComplianceFinding,
-    Evaluation,
-    Reprimand,
     Result,
     bundled_dataset,
     evaluate,
@@ -95,20 +90,6 @@ def compared(dataset_files: dict[str, Path]) -> dict[str, tuple[Counter[Any], Co
     return out
 
 
-def as_expected(outcome: Any) -> reference.Expected:
-    if isinstance(outcome, Evaluation):
-        detail: tuple[Any, ...] = (outcome.score, outcome.tier)
-    elif isinstance(outcome, Reprimand):
-        detail = tuple((m.measure, m.target, m.revoke, m.deadline) for m in outcome.measures)
-    elif isinstance(outcome, ComplianceFinding):
-        detail = (outcome.count, outcome.required)
-    elif isinstance(outcome, Allowance):
-        detail = (outcome.amount,)
-    else:
-        assert isinstance(outcome, Commendation)
-        detail = ()
-    return reference.Expected(outcome.rule_id, outcome.subject_kind.value, outcome.subject, outcome.period,
-                              detail)
 
 
 RULES = [rule.id for rule in pack().rules]
