@@ -20,7 +20,7 @@ from pathlib import Path
 
 def run_one(data_path: str, year: int) -> dict[str, float | int]:
     from partybuild_rules import bundled_pack, evaluate, load_dataset, load_pack
-    from partybuild_rules.report import to_json
+    from partybuild_rules.reports.text import to_json
 
     started = time.perf_counter()
     pack = load_pack(bundled_pack())
@@ -54,7 +54,7 @@ def main() -> int:
         print(json.dumps(run_one(args.child, args.year)))
         return 0
     from partybuild_rules import bundled_dataset
-    from partybuild_rules.generate import generate, write_dataset
+    from partybuild_rules.data.generate import generate, write_dataset
 
     with tempfile.TemporaryDirectory() as folder:
         for scale in args.scales:

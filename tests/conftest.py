@@ -13,7 +13,15 @@ from typing import Any, Callable, Iterable
 import pytest
 from hypothesis import settings
 
-from partybuild_rules import Dataset, Pack, Result, bundled_dataset, bundled_pack, evaluate, load_pack
+from partybuild_rules import (
+    Dataset,
+    Pack,
+    Result,
+    bundled_dataset,
+    bundled_pack,
+    evaluate,
+    load_pack,
+)
 
 settings.register_profile("ci", derandomize=True, max_examples=25, deadline=None, print_blob=True)
 settings.register_profile("dev", max_examples=50, deadline=None)
@@ -36,7 +44,7 @@ def example_data_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = bundled_dataset()
     if path.exists():
         return path
-    from partybuild_rules.generate import generate, write_dataset
+    from partybuild_rules.data.generate import generate, write_dataset
 
     path = tmp_path_factory.mktemp("example") / "dataset.json"
     write_dataset(path, generate())
@@ -60,7 +68,7 @@ def example_result(tongjiang_pack: Pack, example_data: Dataset) -> Result:
 @pytest.fixture(scope="session")
 def generated_raw() -> Raw:
     """``generate(scale=1)`` as plain JSON data, built once per session (do not mutate)."""
-    from partybuild_rules.generate import generate
+    from partybuild_rules.data.generate import generate
 
     return generate(scale=1)
 

@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any, Iterable, Sequence
 
 import reference
+
 from partybuild_rules import (
     Allowance,
     Commendation,

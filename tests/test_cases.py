@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 
 from partybuild_rules import Pack, PolicyError
-from partybuild_rules.cases import TestReport, load_cases, render_test_report, run_pack_tests
+from partybuild_rules.analysis.pack_tests import (
+    TestReport,
+    load_cases,
+    render_test_report,
+    run_pack_tests,
+)
 
 
 @pytest.fixture(scope="module")

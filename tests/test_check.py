@@ -12,7 +12,13 @@ import yaml
 from hypothesis import settings
 
 from partybuild_rules import Dataset, Evaluator, Pack, load_dataset, load_pack
-from partybuild_rules.testing import PROPERTIES, CheckReport, Violation, render_report, run_checks
+from partybuild_rules.testing import (
+    PROPERTIES,
+    CheckReport,
+    Violation,
+    render_report,
+    run_checks,
+)
 
 BROKEN = Path(__file__).resolve().parents[1] / "examples" / "broken-pack"
 YEAR = 2024

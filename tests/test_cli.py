@@ -11,14 +11,20 @@ import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, Callable
 
 import pytest
 
-from typing import Any, Callable
-
-from partybuild_rules import EngineError, Pack, Result, bundled_pack, evaluate, load_dataset
+from partybuild_rules import (
+    EngineError,
+    Pack,
+    Result,
+    bundled_pack,
+    evaluate,
+    load_dataset,
+)
 from partybuild_rules.cli import Exit, main
-from partybuild_rules.generate import write_dataset
+from partybuild_rules.data.generate import write_dataset
 
 
 def run(*argv: str) -> tuple[int, str, str]:

@@ -14,7 +14,7 @@ import yaml
 from pydantic import ValidationError
 
 from partybuild_rules import DataError, Dataset, Problem, Span, load_dataset
-from partybuild_rules.generate import write_dataset
+from partybuild_rules.data.generate import write_dataset
 
 Raw = dict[str, Any]
 

@@ -14,16 +14,23 @@ from pathlib import Path
 
 import pytest
 
-from partybuild_rules import Allowance, Dataset, Pack, PolicyError, Result, bundled_pack, evaluate
-from partybuild_rules.diff import (
+from partybuild_rules import (
+    Allowance,
+    Dataset,
+    Pack,
+    PolicyError,
+    Result,
+    bundled_pack,
+    evaluate,
+)
+from partybuild_rules.analysis.diff import (
     ImpactDiff,
     diff_results,
-    diff_to_json,
     impact,
     outcome_key,
-    render_diff,
     resolve_side,
 )
+from partybuild_rules.reports.diff import diff_to_json, render_diff
 
 YEAR = 2024
 FEN = Decimal("0.01")

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import pytest
 
-import partybuild_rules.engine as engine_module
+import partybuild_rules.evaluation.engines.durable as engine_module
 from partybuild_rules import Dataset, EngineError, Evaluator, Pack, Result, evaluate
 
 YEAR = 2024

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from partybuild_rules.generate import generate, write_dataset
-from partybuild_rules.model import Dataset
+from partybuild_rules.data.generate import generate, write_dataset
+from partybuild_rules.domain.model import Dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 TONGJIANG = ROOT / "examples" / "tongjiang" / "dataset.json"

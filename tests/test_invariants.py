@@ -8,10 +8,10 @@ import dataclasses
 from collections import Counter
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-
 import reference
 from helpers import as_expected
+from hypothesis import HealthCheck, given, settings
+
 from partybuild_rules import (
     Allowance,
     Dataset,
@@ -19,7 +19,7 @@ from partybuild_rules import (
     Result,
     evaluate,
 )
-from partybuild_rules.model import SubjectKind
+from partybuild_rules.domain.model import SubjectKind
 from partybuild_rules.testing import (
     Budget,
     check_idempotence,

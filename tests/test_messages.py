@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from partybuild_rules import PolicyError, bundled_pack, load_pack
-from partybuild_rules.messages import translate
+from partybuild_rules.domain.messages import translate
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from partybuild_rules.money import FEN, Money, prorate, quantize, to_decimal
-from partybuild_rules.periods import Granularity, Period, months_between
+from partybuild_rules.domain.money import FEN, Money, prorate, quantize, to_decimal
+from partybuild_rules.domain.periods import Granularity, Period, months_between
 
 MONEY = TypeAdapter(Money)
 

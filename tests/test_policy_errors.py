@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from partybuild_rules import Pack, PolicyError, Problem, Span, bundled_pack, load_pack
-from partybuild_rules.loader import parse_yaml_text
-
+from partybuild_rules.policy.loader import parse_yaml_text
 
 # -- helpers ---------------------------------------------------------------------------------
 
@@ -541,8 +540,8 @@ def test_python_tag_on_a_collection_is_refused(tmp_path: Path) -> None:
 def test_allowed_values_are_not_held_to_the_range_of_the_value() -> None:
     """A parameter with allowed values and a maximum accepts an allowed value within the range,
     and refuses one outside it (the allowed list itself is not range-checked)."""
-    from partybuild_rules.pack import parameter_value
-    from partybuild_rules.policy import ParameterSpec
+    from partybuild_rules.policy.documents import ParameterSpec
+    from partybuild_rules.policy.pack import parameter_value
 
     spec = ParameterSpec(title="t", type="integer", default=2, allowed=(1, 2, 3, 9), max=3)
     assert parameter_value(spec, 1) == 1

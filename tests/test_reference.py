@@ -11,16 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 import reference
 from helpers import as_expected, pack
+
 from partybuild_rules import (
     Result,
     bundled_dataset,
     evaluate,
     load_dataset,
 )
-from partybuild_rules.generate import generate, write_dataset
+from partybuild_rules.data.generate import generate, write_dataset
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-
 from helpers import City, city, month_range, prorated, run
+
 from partybuild_rules import Allowance, ComplianceFinding, Evaluation, Reprimand, Result
 
 R1 = "R1.unit-interview"

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from partybuild_rules.loader import parse_yaml_text
-from partybuild_rules.schema import dataset_schema, policy_schema, write_schema
+from partybuild_rules.policy.loader import parse_yaml_text
+from partybuild_rules.policy.schema import dataset_schema, policy_schema, write_schema
 
 jsonschema = pytest.importorskip("jsonschema")
 

@@ -11,14 +11,14 @@ Load a policy pack, load a dataset, evaluate a year, read and explain the outcom
         print(outcome.subject_name, outcome.period, outcome.provenance.source)
 """
 
-from .cases import run_pack_tests
-from .datasets import load_dataset
-from .diff import ImpactDiff, diff_results, impact, render_diff
-from .errors import DataError, EngineError, PolicyError, Problem, Span
-from .evaluate import Evaluator, evaluate
-from .explain import Explanation, NearMiss, explain, explain_subject
-from .model import Dataset
-from .outcomes import (
+from .analysis.diff import ImpactDiff, diff_results, impact
+from .analysis.explain import Explanation, NearMiss, explain, explain_subject
+from .analysis.pack_tests import run_pack_tests
+from .data.datasets import load_dataset
+from .data.resources import bundled_dataset, bundled_pack
+from .domain.errors import DataError, EngineError, PolicyError, Problem, Span
+from .domain.model import Dataset
+from .domain.outcomes import (
     Allowance,
     Commendation,
     ComplianceFinding,
@@ -28,8 +28,9 @@ from .outcomes import (
     Reprimand,
     Result,
 )
-from .pack import Pack, load_pack
-from .resources import bundled_dataset, bundled_pack
+from .evaluation.evaluator import Evaluator, evaluate
+from .policy.pack import Pack, load_pack
+from .reports.diff import render_diff
 
 __all__ = [
     "Allowance",

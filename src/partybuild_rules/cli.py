@@ -10,15 +10,15 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence, TextIO
 
 from . import __version__
-from .datasets import load_dataset
-from .errors import DataError, EngineError, PolicyError, Problem
-from .evaluate import Evaluator, Progress
-from .explain import explain_subject
-from .loader import suggestion
-from .model import Dataset
-from .pack import Pack, load_pack
-from .report import summary, to_csv, to_json
-from .resources import bundled_dataset, bundled_pack
+from .analysis.explain import explain_subject
+from .data.datasets import load_dataset
+from .data.resources import bundled_dataset, bundled_pack
+from .domain.errors import DataError, EngineError, PolicyError, Problem
+from .domain.model import Dataset
+from .evaluation.evaluator import Evaluator, Progress
+from .policy.loader import suggestion
+from .policy.pack import Pack, load_pack
+from .reports.text import summary, to_csv, to_json
 
 __all__ = ["main", "Exit"]
 
@@ -217,7 +217,7 @@ def _unknown_subject(subject: str, known: set[str]) -> Problem:
 
 
 def _test(args: argparse.Namespace, out: TextIO) -> Exit:
-    from .cases import render_test_report, run_pack_tests
+    from .analysis.pack_tests import render_test_report, run_pack_tests
 
     report = run_pack_tests(load_pack(args.pack or bundled_pack()), select=args.case)
     out.write(render_test_report(report, args.lang) + "\n")
@@ -271,14 +271,15 @@ def _check_progress(stream: TextIO) -> Iterator[Callable[[str, int, int], None]]
 
 
 def _schema(args: argparse.Namespace, out: TextIO) -> Exit:
-    from .schema import write_schema
+    from .policy.schema import write_schema
 
     _emit(write_schema(args.schema_kind), args.output, out)
     return Exit.OK
 
 
 def _diff(args: argparse.Namespace, out: TextIO) -> Exit:
-    from .diff import diff_to_json, impact, render_diff, resolve_side
+    from .analysis.diff import impact, resolve_side
+    from .reports.diff import diff_to_json, render_diff
 
     default = load_pack(args.policies or bundled_pack())
     base = resolve_side(args.base, default, origin="--base")
@@ -291,7 +292,7 @@ def _diff(args: argparse.Namespace, out: TextIO) -> Exit:
 
 
 def _generate(args: argparse.Namespace, err: TextIO) -> Exit:
-    from .generate import generate, write_dataset
+    from .data.generate import generate, write_dataset
 
     data = generate(scale=args.scale, seed=args.seed, year=args.year)
     write_dataset(args.output, data)

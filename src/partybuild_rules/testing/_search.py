@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis.strategies import SearchStrategy
 from pydantic import ValidationError
 
-from ..evaluate import Evaluator
-from ..model import Dataset
-from ..outcomes import Result
-from ..pack import Pack
+from ..domain.model import Dataset
+from ..domain.outcomes import Result
+from ..evaluation.evaluator import Evaluator
+from ..policy.pack import Pack
 from .strategies import Size
 
 __all__ = ["Budget", "Engines", "EvaluateFn", "Found", "Progress", "reduce_dataset", "reduce_overrides", "search"]

@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable
 
 import yaml
 
-from ..pack import Pack
+from ..policy.pack import Pack
 from ._search import Budget, EvaluateFn, Progress
 from .invariants import (
     PROPERTIES,

@@ -24,16 +24,23 @@ from typing import Any, Callable, Sequence
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from ..compile import resolve
-from ..expr import evaluate as evaluate_formula
-from ..expr import names as formula_names
-from ..expr import parse_expr
-from ..model import Activity, Dataset, Inspection, MemberReportIn, Rectification, SubjectKind
-from ..money import to_decimal
-from ..outcomes import Allowance, Evaluation, Result
-from ..pack import Pack
-from ..periods import Granularity, Period, months_between
-from ..policy import Condition, Rule, RuleKind
+from ..domain.model import (
+    Activity,
+    Dataset,
+    Inspection,
+    MemberReportIn,
+    Rectification,
+    SubjectKind,
+)
+from ..domain.money import to_decimal
+from ..domain.outcomes import Allowance, Evaluation, Result
+from ..domain.periods import Granularity, Period, months_between
+from ..evaluation.compile import resolve
+from ..policy.documents import Condition, Rule, RuleKind
+from ..policy.expr import evaluate as evaluate_formula
+from ..policy.expr import names as formula_names
+from ..policy.expr import parse_expr
+from ..policy.pack import Pack
 from ._search import (
     Budget,
     Engines,

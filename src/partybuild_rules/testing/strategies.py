@@ -32,8 +32,7 @@ from typing import Any, Callable, Iterable, Literal, Mapping, Sequence, TypeVar,
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from ..compile import resolve
-from ..model import (
+from ..domain.model import (
     Activity,
     ActivityKind,
     AgreedItem,
@@ -58,10 +57,11 @@ from ..model import (
     UnitKind,
     UnitReport,
 )
-from ..money import to_decimal
-from ..pack import Pack
-from ..periods import Granularity, Period
-from ..policy import Condition, ParameterSpec, Rule
+from ..domain.money import to_decimal
+from ..domain.periods import Granularity, Period
+from ..evaluation.compile import resolve
+from ..policy.documents import Condition, ParameterSpec, Rule
+from ..policy.pack import Pack
 
 __all__ = [
     "DEFAULT_TIERS",

@@ -4,13 +4,32 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from enum import Enum
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from .model import SubjectKind
 from .money import Money
-from .policy import RuleKind
+
+
+class RuleKind(str, Enum):
+    EVALUATION = "evaluation"
+    COMMENDATION = "commendation"
+    REPRIMAND = "reprimand"
+    COMPLIANCE = "compliance"
+    ALLOWANCE = "allowance"
+
+    @property
+    def label(self) -> str:
+        return {
+            "evaluation": "考核评价",
+            "commendation": "表彰",
+            "reprimand": "问责",
+            "compliance": "合规检查",
+            "allowance": "待遇经费",
+        }[self.value]
+
 
 __all__ = [
     "Allowance",

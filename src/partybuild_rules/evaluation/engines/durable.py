@@ -28,9 +28,9 @@ from typing import Any, Iterator
 import durable_rules_engine  # type: ignore[import-not-found]
 from durable import engine as durable_engine  # type: ignore[import-untyped]
 
-from .compile import OPEN_QUERY, EngineRule, Program
-from .errors import EngineError
-from .facts import Fact
+from ...domain.errors import EngineError
+from ..compile import OPEN_QUERY, EngineRule, Program
+from ..facts import Fact
 
 __all__ = ["Engine", "Fired"]
 

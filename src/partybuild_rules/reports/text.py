@@ -10,9 +10,9 @@ from decimal import Decimal
 from rich.console import Console
 from rich.table import Table
 
-from .explain import headline
-from .outcomes import Allowance, ComplianceFinding, Reprimand, Result
-from .pack import Pack
+from ..analysis.explain import headline
+from ..domain.outcomes import Allowance, ComplianceFinding, Reprimand, Result
+from ..policy.pack import Pack
 
 __all__ = ["summary", "to_csv", "to_json"]
 

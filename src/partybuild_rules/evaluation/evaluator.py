@@ -12,15 +12,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from . import facts as F
-from .compile import Program, Query, compile_pack, resolve
-from .engine import Engine, Fired
-from .errors import DataError, Problem
-from .expr import evaluate as evaluate_formula
-from .expr import parse_expr
-from .model import Dataset, SubjectKind
-from .money import prorate, quantize, to_decimal
-from .outcomes import (
+from ..domain.errors import DataError, Problem
+from ..domain.model import Dataset, SubjectKind
+from ..domain.money import prorate, quantize, to_decimal
+from ..domain.outcomes import (
     Allowance,
     Commendation,
     ComplianceFinding,
@@ -29,9 +24,14 @@ from .outcomes import (
     Provenance,
     Reprimand,
     Result,
+    RuleKind,
 )
-from .pack import Pack
-from .policy import RuleKind
+from ..policy.expr import evaluate as evaluate_formula
+from ..policy.expr import parse_expr
+from ..policy.pack import Pack
+from . import facts as F
+from .compile import Program, Query, compile_pack, resolve
+from .engines.durable import Engine, Fired
 
 __all__ = ["Evaluator", "evaluate", "Progress"]
 

@@ -17,10 +17,10 @@ from __future__ import annotations
 import calendar
 import json
 import random
-from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -1011,7 +1011,7 @@ def _numbered(events: list[Record]) -> list[Record]:
 
 
 def generate(*, scale: int = 1, seed: int = 2024, year: int = 2024) -> dict[str, object]:
-    """A synthetic dataset shaped like :class:`partybuild_rules.model.Dataset`, as plain JSON data.
+    """A synthetic dataset shaped like :class:`partybuild_rules.domain.model.Dataset`, as plain JSON data.
 
     ``scale`` repeats the report's numbers (scale 10: 90 communities, 1,600 units, 21,740
     in-service members); the events cover {year-1}-07-01 .. {year}-12-31.

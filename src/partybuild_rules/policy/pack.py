@@ -16,12 +16,12 @@ from typing import Any, Callable, Iterator, Mapping, Union
 
 from pydantic import ValidationError
 
-from .errors import PolicyError, Problem, Span
+from ..domain.errors import PolicyError, Problem, Span
+from ..domain.money import FEN, to_decimal
+from .documents import SUBJECT_FIELDS, Manifest, ParameterSpec, Rule, RuleFile, RuleKind
 from .expr import names as formula_names
 from .expr import parse_expr
 from .loader import Document, read_document, suggestion, validation_problems
-from .money import FEN, to_decimal
-from .policy import SUBJECT_FIELDS, Manifest, ParameterSpec, Rule, RuleFile, RuleKind
 
 __all__ = ["Pack", "load_pack", "ParamValue"]
 

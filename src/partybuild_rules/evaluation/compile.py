@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Callable, Mapping
 
-from .errors import PolicyError, Problem
-from .expr import names as formula_names
-from .expr import parse_expr
-from .model import SubjectKind
-from .money import to_decimal
-from .pack import Pack, ParamValue
-from .periods import Granularity
-from .policy import Rule, RuleKind
+from ..domain.errors import PolicyError, Problem
+from ..domain.model import SubjectKind
+from ..domain.money import to_decimal
+from ..domain.periods import Granularity
+from ..policy.documents import Rule, RuleKind
+from ..policy.expr import names as formula_names
+from ..policy.expr import parse_expr
+from ..policy.pack import Pack, ParamValue
 
 OPEN_QUERY = "$open"
 """Every engine session starts with one fact of this query, matched by a no-op rule in every

@@ -6,16 +6,16 @@ from pathlib import Path
 
 __all__ = ["bundled_pack", "bundled_dataset"]
 
-_HERE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parents[1]
 
 
 def _bundled(*parts: str) -> Path:
     # A built wheel carries copies under ``_bundled``; an editable install or a checkout reads the
     # top-level folders of the repository.
-    inside = _HERE.joinpath("_bundled", *parts)
+    inside = _PACKAGE.joinpath("_bundled", *parts)
     if inside.exists():
         return inside
-    return _HERE.parents[1].joinpath(*parts)
+    return _PACKAGE.parents[1].joinpath(*parts)
 
 
 def bundled_pack() -> Path:

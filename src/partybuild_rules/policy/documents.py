@@ -1,14 +1,13 @@
 """The policy documents: a pack manifest with named parameters, and rule files.
 
 These models describe what a policy officer writes. They check shape and types only; checks that
-need the whole pack (parameter references, tier tables, rule ids) are stages in ``validate.py``.
+need the whole pack (parameter references, tier tables, rule ids) are stages in ``policy/pack.py``.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import date
-from enum import Enum
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
@@ -21,9 +20,10 @@ from pydantic import (
     model_validator,
 )
 
+from ..domain.model import ActivityKind, Role, SubjectKind
+from ..domain.outcomes import RuleKind
+from ..domain.periods import Granularity
 from .expr import ExprError, parse_expr
-from .model import ActivityKind, Role, SubjectKind
-from .periods import Granularity
 
 __all__ = [
     "Condition",
@@ -107,24 +107,6 @@ class Manifest(_Doc):
             if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
                 raise ValueError(f"parameter name `{name}` must be letters, digits and `_`")
         return value
-
-
-class RuleKind(str, Enum):
-    EVALUATION = "evaluation"
-    COMMENDATION = "commendation"
-    REPRIMAND = "reprimand"
-    COMPLIANCE = "compliance"
-    ALLOWANCE = "allowance"
-
-    @property
-    def label(self) -> str:
-        return {
-            "evaluation": "考核评价",
-            "commendation": "表彰",
-            "reprimand": "问责",
-            "compliance": "合规检查",
-            "allowance": "待遇经费",
-        }[self.value]
 
 
 class EventFilter(_Doc):

@@ -1,4 +1,4 @@
-"""Reading a dataset file (JSON or YAML) into a checked :class:`~partybuild_rules.model.Dataset`."""
+"""Reading a dataset file (JSON or YAML) into a checked :class:`~partybuild_rules.domain.model.Dataset`."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from .errors import DataError, Problem
-from .loader import read_document, validation_problems
-from .model import Coverage, Dataset, integrity_problems
+from ..domain.errors import DataError, Problem
+from ..domain.model import Coverage, Dataset, integrity_problems
+from ..policy.loader import read_document, validation_problems
 
 __all__ = ["load_dataset"]
 

@@ -14,9 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from .compile import Query
-from .facts import Fact
-from .outcomes import (
+from ..domain.outcomes import (
     OUTCOMES,
     Allowance,
     Commendation,
@@ -26,6 +24,8 @@ from .outcomes import (
     Reprimand,
     Result,
 )
+from ..evaluation.compile import Query
+from ..evaluation.facts import Fact
 
 __all__ = ["Explanation", "NearMiss", "explain", "explain_subject", "headline"]
 
@@ -222,7 +222,7 @@ def _score_miss(query: Query, fact: Fact, evaluator: Any, miss: Any) -> list[Nea
 
 
 def _value(evaluator: Any, value: Any) -> Any:
-    from .compile import resolve
+    from ..evaluation.compile import resolve
 
     return resolve(evaluator.pack, value)
 

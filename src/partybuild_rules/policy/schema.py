@@ -24,10 +24,11 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 from pydantic_core import core_schema
 
-from . import money, policy
+from ..domain import money
+from ..domain.model import Dataset
+from . import documents as policy
 from .cases import CaseFile
-from .model import Dataset
-from .policy import Manifest, RuleFile
+from .documents import Manifest, RuleFile
 
 __all__ = ["dataset_schema", "policy_schema", "write_schema"]
 
@@ -344,7 +345,7 @@ _RULE_SHAPES = {
 
 
 def dataset_schema() -> dict[str, Any]:
-    """The JSON Schema of a dataset file (``partybuild_rules.model.Dataset``)."""
+    """The JSON Schema of a dataset file (``partybuild_rules.domain.model.Dataset``)."""
     body = Dataset.model_json_schema(schema_generator=_Generator)
     defs = body.pop("$defs")
     defs["Dataset"] = body

@@ -14,7 +14,7 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
-from .model import (
+from ..domain.model import (
     Dataset,
     Inspection,
     Member,
@@ -23,8 +23,8 @@ from .model import (
     ResidentUnit,
     SubjectKind,
 )
-from .money import quantize
-from .periods import Granularity, Period
+from ..domain.money import quantize
+from ..domain.periods import Granularity, Period
 
 __all__ = ["Index", "Fact"]
 

@@ -22,7 +22,7 @@ from typing import Any, Union
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .errors import Problem, Span
+from ..domain.errors import Problem, Span
 
 __all__ = ["Document", "read_document", "parse_yaml_text", "validation_problems"]
 

@@ -1,0 +1,1 @@
+"""Datasets in and out: JSON/YAML loading with positions, the bundled files, the synthetic generator."""

@@ -1,0 +1,1 @@
+"""The domain: units, members, grids and events; periods; money; outcomes; errors and their messages."""

@@ -1,0 +1,1 @@
+"""Reports of results and diffs: the Chinese terminal summary, JSON and CSV."""
