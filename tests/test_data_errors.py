@@ -244,7 +244,7 @@ def test_unknown_event_type(tmp_path: Path) -> None:
     text = json_text(data)
     path = write(tmp_path, "data.json", text)
     (problem,) = problems_of(path)
-    assert "'party'" in problem.message and "unit_report" in problem.message
+    assert "`party`" in problem.message and "unit_report" in (problem.help or "")
     assert problem.span is not None and problem.span.line == position(text, '"type": "party"')[0]
 
 

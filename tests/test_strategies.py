@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from partybuild_rules import Dataset, Pack, load_dataset
 from partybuild_rules.domain.model import (
+    PackEvent,
     Activity,
     AgreedItem,
     Assessment,
@@ -41,6 +42,7 @@ from partybuild_rules.domain.model import (
 from partybuild_rules.domain.money import to_decimal
 from partybuild_rules.policy.documents import ParameterSpec
 from partybuild_rules.testing import (
+    pack_event,
     activity,
     agreed_item,
     assessment,
@@ -96,6 +98,7 @@ MODEL_STRATEGIES = [
     (Inspection, inspection(["IG1"], {SubjectKind.UNIT: ["U1"], SubjectKind.COMMUNITY: ["C1"]}, between=WINDOW)),
     (Rectification, rectification(["F1"], between=WINDOW)),
     (Assessment, assessment({SubjectKind.COMMUNITY: ["C1"]}, between=WINDOW)),
+    (PackEvent, pack_event("points_award", {"member": st.just("M1"), "points": st.integers(0, 10)}, between=WINDOW)),
 ]
 
 

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import typing
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from pydantic import TypeAdapter, ValidationError
 
 from ..domain.errors import DataError, Problem
 from ..domain.model import Coverage, Dataset, integrity_problems
-from ..policy.loader import read_document, validation_problems
+from ..policy.declarations import declaration_problems
+from ..policy.loader import Document, read_document, validation_problems
+from ..policy.pack import Pack, declarations_for
+from .resources import bundled_policies
 
-__all__ = ["load_dataset"]
+__all__ = ["load_dataset", "check_declared"]
 
 
-def load_dataset(path: str | Path) -> Dataset:
-    """Load and check a dataset; raise :class:`DataError` listing every bad record with its
-    ``file:line:column``. Nothing is dropped: a dataset with any problem is refused whole."""
+def load_dataset(path: str | Path, packs: Pack | Sequence[Pack] = ()) -> Dataset:
+    """Load and check a dataset against the packs in use; raise :class:`DataError` listing every
+    bad record with its ``file:line:column``. Nothing is dropped: a dataset with any problem is
+    refused whole. Attributes and event types must be declared by one of ``packs`` or by a pack
+    the dataset names in ``declared_by``."""
     document, problems = read_document(Path(path))
     if document is None or problems:
         raise DataError(problems)
@@ -25,11 +30,26 @@ def load_dataset(path: str | Path) -> Dataset:
         raise DataError([Problem("expected a mapping with `covers`, `communities`, `units`, ...",
                                  document.span(()), "type")])
     try:
-        return Dataset.model_validate(document.data)
+        data = Dataset.model_validate(document.data)
     except ValidationError as error:
         problems = validation_problems(error, document, Dataset)
+    else:
+        check_declared(data, packs, document)
+        return data
     problems += _reference_problems_of_valid_records(document.data, document)
     raise DataError(_unique(problems))
+
+
+def check_declared(data: Dataset, packs: Pack | Sequence[Pack] = (), document: Document | None = None) -> None:
+    """Raise :class:`DataError` for every attribute and pack event of ``data`` that the packs in
+    use (and those ``data.declared_by`` names) do not declare, or whose value has the wrong type."""
+    in_use = (packs,) if isinstance(packs, Pack) else tuple(packs)
+    declared, problems = declarations_for(in_use, data.declared_by, _bundled_named)
+    for path, message, hint in declaration_problems(data, declared):
+        span = document.span(path) if document is not None else None
+        problems.append(Problem(message, span, "declaration", hint, path))
+    if problems:
+        raise DataError(problems)
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:
@@ -79,3 +99,13 @@ def _reference_problems_of_valid_records(data: dict[str, Any], document: Any) ->
 
 def _item_type(annotation: Any) -> Any:
     return typing.get_args(annotation)[0]
+
+
+def _bundled_named(name: str) -> Pack | None:
+    """A pack bundled with the library, by name (``policies/NAME``)."""
+    folder = bundled_policies() / name
+    if not (folder / "pack.yaml").is_file():
+        return None
+    from ..policy.pack import load_pack
+
+    return load_pack(folder)

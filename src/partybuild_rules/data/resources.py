@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["bundled_pack", "bundled_dataset"]
+__all__ = ["bundled_pack", "bundled_dataset", "bundled_policies"]
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 
@@ -26,3 +26,8 @@ def bundled_pack() -> Path:
 def bundled_dataset() -> Path:
     """The Tongjiang example dataset (``examples/tongjiang/dataset.json``)."""
     return _bundled("examples", "tongjiang", "dataset.json")
+
+
+def bundled_policies() -> Path:
+    """The folder of the bundled policy packs (``policies/``), one folder per pack."""
+    return _bundled("policies")

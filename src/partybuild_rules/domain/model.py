@@ -10,9 +10,19 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 from enum import Enum
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    SerializerFunctionWrapHandler,
+    StrictBool,
+    Tag,
+    model_serializer,
+    model_validator,
+)
 
 from .money import Decimal_
 
@@ -42,6 +52,8 @@ __all__ = [
     "UnitKind",
     "UnitReport",
     "IntegrityProblems",
+    "PackEvent",
+    "CORE_EVENT_TYPES",
 ]
 
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
@@ -115,6 +127,8 @@ class Community(_Record):
     name: str
     liaison: str | None = None  # 联系包保的市委常委, by name
     area_m2: Decimal_ | None = None
+    attributes: dict[str, Any] = {}
+    """Values of attributes that packs declare (checked against the packs in use)."""
 
 
 class Grid(_Record):
@@ -133,6 +147,8 @@ class ResidentUnit(_Record):
     community: Ref
     kind: UnitKind = UnitKind.OTHER
     leader: str | None = None
+    attributes: dict[str, Any] = {}
+    """Values of attributes that packs declare (checked against the packs in use)."""
 
 
 class RoleHolding(_Record):
@@ -162,6 +178,8 @@ class Member(_Record):
     five_star: StrictBool = False
     reported_in: date | None = None
     roles: tuple[RoleHolding, ...] = ()
+    attributes: dict[str, Any] = {}
+    """Values of attributes that packs declare (checked against the packs in use)."""
 
 
 class Rating(_Record):
@@ -277,18 +295,53 @@ class Assessment(_Event):
     score: Score
 
 
+class PackEvent(_Event):
+    """An event of a type a pack declares (``dues_payment``, ``points_award``); its fields are
+    checked against the declaration of the packs in use, not here."""
+
+    type: str = Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")
+    fields: dict[str, Any] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gather(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "fields" not in data:
+            core = {"id", "date", "type"}
+            return {**{k: v for k, v in data.items() if k in core},
+                    "fields": {k: v for k, v in data.items() if k not in core}}
+        return data
+
+    @model_serializer(mode="wrap")
+    def _flatten(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        plain: dict[str, Any] = handler(self)
+        return {**{k: v for k, v in plain.items() if k != "fields"}, **plain.get("fields", {})}
+
+
+CORE_EVENT_TYPES = (
+    "unit_report", "member_report_in", "activity", "joint_meeting",
+    "two_way_review", "inspection", "rectification", "assessment",
+)
+"""The event types of the core model; any other ``type`` is a :class:`PackEvent`."""
+
+
+def _event_tag(value: Any) -> str:
+    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    return kind if kind in CORE_EVENT_TYPES else "pack"
+
+
 Event = Annotated[
     Union[
-        UnitReport,
-        MemberReportIn,
-        Activity,
-        JointMeeting,
-        TwoWayReview,
-        Inspection,
-        Rectification,
-        Assessment,
+        Annotated[UnitReport, Tag("unit_report")],
+        Annotated[MemberReportIn, Tag("member_report_in")],
+        Annotated[Activity, Tag("activity")],
+        Annotated[JointMeeting, Tag("joint_meeting")],
+        Annotated[TwoWayReview, Tag("two_way_review")],
+        Annotated[Inspection, Tag("inspection")],
+        Annotated[Rectification, Tag("rectification")],
+        Annotated[Assessment, Tag("assessment")],
+        Annotated[PackEvent, Tag("pack")],
     ],
-    Field(discriminator="type"),
+    Discriminator(_event_tag),
 ]
 
 
@@ -309,6 +362,9 @@ class Dataset(_Record):
 
     name: str = ""
     covers: Coverage
+    declared_by: tuple[str, ...] = ()
+    """Packs (by name) whose declarations this dataset's attributes and pack events follow, so
+    that it can be evaluated with other packs too (e.g. a city dataset carrying dues records)."""
     communities: tuple[Community, ...] = ()
     grids: tuple[Grid, ...] = ()
     units: tuple[ResidentUnit, ...] = ()
@@ -409,7 +465,7 @@ def integrity_problems(
             problems.append(
                 (at + ("date",), f"date {event.date} is outside the covered dates {covers.start}..{covers.end}")
             )
-        for field, what in _EVENT_REFS[event.type]:
+        for field, what in _EVENT_REFS.get(event.type, ()):
             ref(at + (field,), getattr(event, field), known[what], what)
         for field, what in _EVENT_LISTS.get(event.type, ()):
             ids = getattr(event, field)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer
 
-__all__ = ["FEN", "Money", "to_decimal", "quantize", "prorate"]
+__all__ = ["FEN", "Money", "to_decimal", "quantize", "prorate", "round_to"]
 
 FEN = Decimal("0.01")
 MAX_DIGITS = 15
@@ -54,6 +54,11 @@ def to_decimal(value: Any) -> Decimal:
 def quantize(amount: Decimal) -> Decimal:
     """Round to the fen, half up (1.005 -> 1.01)."""
     return amount.quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def round_to(amount: Decimal, unit: Decimal = FEN) -> Decimal:
+    """Round half up to ``unit`` (the fen, the jiao 0.1 or the yuan 1) and show it to the fen."""
+    return amount.quantize(unit, rounding=ROUND_HALF_UP).quantize(FEN)
 
 
 def prorate(amount: Decimal, days_held: int, days_in_period: int) -> Decimal:

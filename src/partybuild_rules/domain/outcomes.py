@@ -19,6 +19,7 @@ class RuleKind(str, Enum):
     REPRIMAND = "reprimand"
     COMPLIANCE = "compliance"
     ALLOWANCE = "allowance"
+    CHARGE = "charge"
 
     @property
     def label(self) -> str:
@@ -28,11 +29,18 @@ class RuleKind(str, Enum):
             "reprimand": "问责",
             "compliance": "合规检查",
             "allowance": "待遇经费",
+            "charge": "应缴费用",
         }[self.value]
+
+    @property
+    def is_money(self) -> bool:
+        """Rules of this kind give an amount of money per period."""
+        return self in (RuleKind.ALLOWANCE, RuleKind.CHARGE)
 
 
 __all__ = [
     "Allowance",
+    "Charge",
     "Commendation",
     "ComplianceFinding",
     "Evaluation",
@@ -142,12 +150,22 @@ class Allowance(_Base):
     role_community: str | None = None
     """For a role allowance: the community where the role was held."""
 
+    basis: str = ""
+    """How the amount was found when it depends on the subject, e.g. the band of a personal
+    income and its rate — never the personal value itself."""
+
     def detail_key(self) -> str:
         return f"{self.role or ''}|{self.role_community or ''}"
 
 
+class Charge(Allowance):
+    """Money the subject owes for one period (应缴, e.g. Party dues), exact yuan."""
+
+    kind: Literal["charge"] = "charge"  # type: ignore[assignment]
+
+
 Outcome = Annotated[
-    Union[Evaluation, Commendation, Reprimand, ComplianceFinding, Allowance],
+    Union[Evaluation, Commendation, Reprimand, ComplianceFinding, Allowance, Charge],
     Field(discriminator="kind"),
 ]
 

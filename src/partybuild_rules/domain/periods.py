@@ -87,6 +87,17 @@ class Period:
             return Period(self.year + 1, self.granularity, 1)
         return Period(self.year, self.granularity, self.index + 1)
 
+    def previous(self) -> Period:
+        if self.index == 1:
+            return Period(self.year - 1, self.granularity, 12 // self.granularity.months)
+        return Period(self.year, self.granularity, self.index - 1)
+
+    def shifted(self, periods: int) -> Period:
+        """The period ``periods`` later (earlier when negative)."""
+        per_year = 12 // self.granularity.months
+        total = self.year * per_year + self.index - 1 + periods
+        return Period(total // per_year, self.granularity, total % per_year + 1)
+
     def within(self, start: date, end: date) -> bool:
         """True when the whole period lies inside ``start..end`` (inclusive)."""
         return start <= self.start and self.end <= end

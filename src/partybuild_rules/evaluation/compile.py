@@ -17,7 +17,9 @@ from ..domain.errors import PolicyError, Problem
 from ..domain.model import SubjectKind
 from ..domain.money import to_decimal
 from ..domain.periods import Granularity
-from ..policy.documents import Rule, RuleKind
+from ..policy.documents import Condition, GeneralStreak, Rule, RuleKind, ScoreItem
+from ..policy.pack import rule_stages
+from .measures import Leaf, engine_condition, leaves_of
 from ..policy.expr import names as formula_names
 from ..policy.expr import parse_expr
 from ..policy.pack import Pack, ParamValue
@@ -54,6 +56,11 @@ class Query:
     subject_fields: tuple[str, ...] = ()
     needs_tier: bool = False
     needs_reprimanded: bool = False
+    condition: Condition | None = None
+    """For ``tree`` and ``streak`` queries: the rule's condition (or a streak's siblings)."""
+    leaves: tuple[Leaf, ...] = ()
+    streak: GeneralStreak | None = None
+    score_items: tuple[ScoreItem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -160,22 +167,22 @@ def parameters_of(pack: Pack, rule: Rule) -> dict[str, str]:
 # stage: queries
 
 
-def _stage(rule: Rule) -> int:
-    if rule.rating:
-        return 1
-    if rule.unless == "reprimanded":
-        return 3
-    return 2
+def _stage(pack: Pack, rule: Rule) -> int:
+    """The rule's place in the order of evaluation: after every rule whose outcomes it reads."""
+    return pack._cache.setdefault("stages", rule_stages(pack.rules))[rule.id]
 
 
 def _filter(model: Any) -> dict[str, Any]:
-    return {k: (v.value if hasattr(v, "value") else v) for k, v in model.model_dump().items() if v is not None}
+    """An event filter as plain field tests: ``type``, core fields, then ``where``'s fields."""
+    plain = {k: (v.value if hasattr(v, "value") else v) for k, v in model.model_dump().items()
+             if v is not None and k not in ("where", "dated_by")}
+    return {**plain, **dict(getattr(model, "where", {}))}
 
 
 def _query(pack: Pack, rule: Rule, subject: SubjectKind) -> Query:
     fields = tuple(sorted(set(rule.applies_if) | {k for m in rule.then for k in (m.if_ or {})}))
     common: dict[str, Any] = dict(
-        qid=f"{rule.id}#{subject.value}", rule=rule, subject=subject, stage=_stage(rule),
+        qid=f"{rule.id}#{subject.value}", rule=rule, subject=subject, stage=_stage(pack, rule),
         subject_fields=fields, needs_tier=rule.amount_by_tier is not None,
         needs_reprimanded=rule.unless == "reprimanded",
     )
@@ -183,21 +190,24 @@ def _query(pack: Pack, rule: Rule, subject: SubjectKind) -> Query:
         items = tuple(
             (
                 item.title,
-                _filter(item.events),
-                item.field if isinstance(item.field, str) else item.field.get(subject, ""),
-                to_decimal(resolve(pack, item.weight)),
+                _filter(item.events) if item.events is not None else {},
+                (item.field if isinstance(item.field, str) else (item.field or {}).get(subject, ""))
+                if item.measure == "mean" else "",
+                to_decimal(resolve(pack, item.weight)) * (-1 if item.subtract else 1),
             )
             for item in rule.score or ()
         )
-        for title, _, name, _ in items:
-            if not name:
+        for item, (title, _, name, _) in zip(rule.score or (), items):
+            if item.measure == "mean" and not name:
                 raise ValueError(f"score item `{title}` names no field for a {subject.value}")
-        return Query(kind="score", items=items, **common)
+        return Query(kind="score", items=items, score_items=tuple(rule.score or ()), **common)
     condition = rule.when
     if condition is None:
         if rule.per is None:
             raise ValueError("a rule without `when` needs `per`")
         return Query(kind="each", per=rule.per, **common)
+    if not _classic(condition):
+        return _composed(pack, rule, condition, common)
     key = condition.key
     if key == "absence_streak":
         streak = condition.absence_streak
@@ -235,6 +245,44 @@ def _query(pack: Pack, rule: Rule, subject: SubjectKind) -> Query:
     raise ValueError(f"unsupported condition `{key}`")  # pragma: no cover - the model forbids it
 
 
+def _classic(condition: Condition) -> bool:
+    """The shapes the first language had, compiled as before (so their outcomes and provenance
+    stay exactly as they were); everything else is a composed condition."""
+    key = condition.key
+    if key in ("absence_streak", "rating", "overdue_finding", "holds_role"):
+        return True
+    if key == "count":
+        count = condition.count
+        assert count is not None
+        return (count.per is not None and count.bound[0] in ("less_than", "at_least")
+                and not count.events.where and count.events.dated_by == "date")
+    return key == "all" and all(part.rating is not None for part in condition.parts)
+
+
+def _composed(pack: Pack, rule: Rule, condition: Condition, common: dict[str, Any]) -> Query:
+    parts = condition.all if condition.all is not None else (condition,)
+    streaks = [part.streak for part in parts if part.streak is not None]
+    if streaks:
+        if len(streaks) > 1 or any(p.key in ("streak", "overdue_finding", "holds_role") for p in parts
+                                   if p.streak is None):
+            raise ValueError("a rule has at most one `streak`, beside measures of the subject")
+        siblings = tuple(p for p in parts if p.streak is None)
+        rest = Condition(all=siblings) if siblings else None
+        streak = streaks[0]
+        threshold = _integer(pack, streak.reaches, "`reaches`")
+        if threshold < 1:
+            raise ValueError("`reaches` must be at least 1")
+        return Query(kind="streak2", condition=rest, leaves=tuple(leaves_of(rest)) if rest else (),
+                     streak=streak, threshold=threshold, per=streak.period, **common)
+    if any(c.key in ("absence_streak", "overdue_finding", "holds_role") for c in condition.walk()):
+        raise ValueError("`absence_streak`, `overdue_finding` and `holds_role` stand alone in `when`")
+    pers = {m.per for c in condition.walk() for m in (c.count, c.sum) if m is not None and m.per is not None}
+    per = rule.per or (pers.pop() if len(pers) == 1 else None) or Granularity.YEAR
+    if any(p is not per for p in pers):
+        raise ValueError(f"the measures of one rule count per the rule's period (`{per.value}`)")
+    return Query(kind="tree", condition=condition, leaves=tuple(leaves_of(condition)), per=per, **common)
+
+
 # ---------------------------------------------------------------------------------------------
 # stage: engine conditions
 
@@ -269,7 +317,16 @@ def _engine_rules(pack: Pack, query: Query) -> list[EngineRule]:
         name = f"{query.qid}|{variant}" if variant else query.qid
         return EngineRule(name, query.qid, rule.id, variant, (("m", _all(base + tests)),))
 
+    def composed(extra: list[dict[str, Any]]) -> list[EngineRule]:
+        leaves = {id(leaf.condition): leaf for leaf in query.leaves}
+        tests = list(extra)
+        if query.condition is not None:
+            tests.append(engine_condition(pack, query.condition, leaves))
+        return [one(tests)]
+
     builders: dict[str, Callable[[], list[EngineRule]]] = {
+        "tree": lambda: composed([]),
+        "streak2": lambda: composed([{"$gte": {"length": query.threshold}}, {"in_year": 1}]),
         "streak": lambda: [one([{"$gte": {"length": query.threshold}}, {"in_year": 1}])],
         "count": lambda: [one([
             {"$lt": {"count": query.threshold}} if rule.when and rule.when.count
@@ -287,13 +344,13 @@ def _engine_rules(pack: Pack, query: Query) -> list[EngineRule]:
 def _tier_rules(pack: Pack, query: Query, base: list[dict[str, Any]]) -> list[EngineRule]:
     result = []
     for tier in query.rule.tiers or ():
-        low = _hundredths(pack, tier.min)
         if tier.below is not None:
             high: dict[str, Any] = {"$lt": {"score_x100": _hundredths(pack, tier.below)}}
         else:
             assert tier.max is not None
             high = {"$lte": {"score_x100": _hundredths(pack, tier.max)}}
-        tests = base + [{"complete": 1}, {"$gte": {"score_x100": low}}, high]
+        low = [] if tier.min is None else [{"$gte": {"score_x100": _hundredths(pack, tier.min)}}]
+        tests = base + [{"complete": 1}, *low, high]
         result.append(EngineRule(
             f"{query.qid}|{tier.tier}", query.qid, query.rule.id, tier.tier, (("m", _all(tests)),)
         ))

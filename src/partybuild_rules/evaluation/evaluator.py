@@ -8,15 +8,17 @@ is one short engine session. Nothing is kept between evaluations except the comp
 from __future__ import annotations
 
 from collections import defaultdict
+from decimal import Decimal
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from ..domain.errors import DataError, Problem
 from ..domain.model import Dataset, SubjectKind
-from ..domain.money import prorate, quantize, to_decimal
+from ..domain.money import round_to, to_decimal
 from ..domain.outcomes import (
     Allowance,
+    Charge,
     Commendation,
     ComplianceFinding,
     Evaluation,
@@ -26,12 +28,16 @@ from ..domain.outcomes import (
     Result,
     RuleKind,
 )
+from ..policy.expr import attributes as attributes_of
+from ..policy.expr import calls
 from ..policy.expr import evaluate as evaluate_formula
 from ..policy.expr import parse_expr
-from ..policy.pack import Pack
+from ..policy.pack import BandTable, Pack
 from . import facts as F
 from .compile import Program, Query, compile_pack, resolve
+from ..data.datasets import check_declared
 from .engines.durable import Engine, Fired
+from .measures import holds
 
 __all__ = ["Evaluator", "evaluate", "Progress"]
 
@@ -39,6 +45,7 @@ Progress = Callable[[str, int, int], None]
 """Called as ``progress(stage_label, done, total)`` while an evaluation runs."""
 
 _HIDDEN = {"sid", "id", "q"}
+_ROUNDING = {"fen": Decimal("0.01"), "jiao": Decimal("0.1"), "yuan": Decimal("1")}
 Key = tuple[SubjectKind, str]
 
 
@@ -52,11 +59,13 @@ class Evaluator:
         self._engine = Engine(self.program)
         self._by_qid = {q.qid: q for q in self.program.queries}
         self._files = {rule_id: _pack_relative(pack, span.file) for rule_id, span in pack.spans.items()}
-        numbers = {k: to_decimal(v) for k, v in pack.values.items() if not isinstance(v, str)}
+        numbers = {k: to_decimal(v) for k, v in pack.values.items() if isinstance(v, (int, Decimal))}
         # A formula depends on parameters only: compute it once per pack, not per outcome.
+        self._numbers = numbers
         self._amounts = {
             rule.id: evaluate_formula(parse_expr(rule.amount), numbers)
-            for rule in pack.rules if rule.amount is not None
+            for rule in pack.rules if rule.amount is not None and not attributes_of(parse_expr(rule.amount))
+            and not calls(parse_expr(rule.amount))
         }
 
     def close(self) -> None:
@@ -95,15 +104,28 @@ class Evaluator:
                 f"year {year} is outside the recorded dates {covers.start}..{covers.end}", None,
                 "year", f"evaluate a year from {covers.start.year} to {covers.end.year}",
             )])
-        index = F.Index(data, year)
+        check_declared(data, self.pack)
+        index = F.Index(data, year, self.pack.declarations)
         outcomes: list[Any] = []
         computed: dict[Key, str] = {}
         reprimanded: set[Key] = set()
+        earlier: dict[int, list[Any]] = {}
+
+        def outcomes_of(offset: int) -> list[Any]:
+            if offset == 0:
+                return outcomes
+            if offset not in earlier:
+                past = year + offset
+                earlier[offset] = (list(self._run(data, past, None, None).outcomes)
+                                   if covers.start.year <= past <= covers.end.year else [])
+            return earlier[offset]
+
+        measurer = F.Measurer(index, self.pack, computed, outcomes_of)
         stages = sorted({q.stage for q in self.program.queries})
         for stage in stages:
             queries = [q for q in self.program.queries if q.stage == stage]
             ratings = F.current_ratings(index, computed)
-            partitions = self._partitioned(index, queries, computed, ratings, reprimanded)
+            partitions = self._partitioned(index, queries, computed, ratings, reprimanded, measurer)
             if watch is not None:
                 watch[1].extend(
                     (self._by_qid[fact["q"]], fact)
@@ -141,14 +163,15 @@ class Evaluator:
         computed: dict[Key, str],
         ratings: dict[Key, str],
         reprimanded: set[Key],
+        measurer: F.Measurer,
     ) -> dict[str, list[F.Fact]]:
         partitions: dict[str, list[F.Fact]] = defaultdict(list)
         for query in queries:
-            for subject, fields in _derive(index, query, computed, ratings):
+            for subject, fields in _derive(index, query, computed, ratings, measurer, self.pack):
                 fact: F.Fact = {"q": query.qid, "s": subject.id, **fields}
                 for name in query.subject_fields:
-                    value = subject.fields.get(name)
-                    fact[f"s_{name}"] = int(value) if isinstance(value, bool) else value
+                    value = subject.fields.get(name) if name in subject.fields else index.attributes(subject).get(name)
+                    fact[f"s_{name}"] = F.engine_value(value) if value is not None and not isinstance(value, str) else value
                 if query.needs_reprimanded:
                     fact["reprimanded"] = int((subject.kind, subject.id) in reprimanded)
                 partitions[subject.community].append(fact)
@@ -191,17 +214,15 @@ class Evaluator:
         if rule.kind is RuleKind.COMMENDATION:
             return Commendation(title="、".join(m.measure for m in rule.then), **common)
         if rule.kind is RuleKind.COMPLIANCE:
-            return ComplianceFinding(
-                finding=rule.finding or rule.title, count=first["count"], required=query.threshold or 0,
-                **common,
-            )
+            count, required = self._counted(query, first)
+            return ComplianceFinding(finding=rule.finding or rule.title, count=count, required=required, **common)
         if rule.kind is RuleKind.REPRIMAND:
             on = date.fromisoformat(first["deadline"]) if "deadline" in first else None
             return Reprimand(
                 measures=tuple(self._measures(index, query, subject, first, on)), on=on,
                 since=first.get("start"), **common,
             )
-        return self._allowance(query, first, subject, common)
+        return self._allowance(query, first, subject, common, index)
 
     def _measures(
         self, index: F.Index, query: Query, subject: F.Subject, fact: F.Fact, on: date | None
@@ -218,20 +239,64 @@ class Evaluator:
                 deadline = (on or date(index.year, 12, 31)) + timedelta(days=days)
             yield Measure(measure=measure.measure, target=target, revoke=measure.revoke, deadline=deadline)
 
-    def _allowance(self, query: Query, fact: F.Fact, subject: F.Subject, common: dict[str, Any]) -> Allowance:
+    def _counted(self, query: Query, fact: F.Fact) -> tuple[int, int]:
+        """A compliance finding's count and the number required: the first count of the rule."""
+        if "count" in fact:
+            return int(fact["count"]), query.threshold or 0
+        for leaf in query.leaves:
+            if leaf.condition.count is not None:
+                name, bound = leaf.condition.count.bound
+                limit = bound[0] if name == "between" else bound
+                return int(fact[leaf.field]), int(resolve(self.pack, limit))
+        if query.kind == "streak2":
+            return int(fact.get("length", 0)), query.threshold or 0
+        return 0, 0
+
+    def _allowance(self, query: Query, fact: F.Fact, subject: F.Subject, common: dict[str, Any],
+                   index: F.Index) -> Allowance:
         rule = query.rule
+        basis = ""
         if rule.amount is not None:
-            full = self._amounts[rule.id]
+            full = self._amounts.get(rule.id)
+            if full is None:
+                full, basis = self._subject_amount(rule, index, subject)
         else:
             assert rule.amount_by_tier is not None
             full = to_decimal(resolve(self.pack, rule.amount_by_tier[fact["tier"]]))
         held, total = fact.get("days_held", 1), fact.get("days_in_period", 1)
-        amount = prorate(full, held, total) if rule.prorate == "by_days" else quantize(full)
-        return Allowance(
-            amount=amount, full_amount=quantize(full), days_held=held, days_in_period=total,
+        unit = _ROUNDING[rule.rounding]
+        amount = round_to(full * held / total if rule.prorate == "by_days" and held < total else full, unit)
+        money = Charge if rule.kind is RuleKind.CHARGE else Allowance
+        return money(
+            amount=amount, full_amount=round_to(full, unit), days_held=held, days_in_period=total,
             payee=subject.name, role=fact.get("role"), role_community=fact.get("role_community"),
-            **common,
+            basis=basis, **common,
         )
+
+    def _subject_amount(self, rule: Any, index: F.Index, subject: F.Subject) -> tuple[Decimal, str]:
+        """A formula over the subject's attributes, and how it was found: for a personal
+        attribute, the band it falls in and the band's value, never the value itself."""
+        expr = parse_expr(rule.amount)
+        attrs = {**subject.fields, **index.attributes(subject)}
+        tables = F.PackTables(self.pack)
+        try:
+            amount = evaluate_formula(expr, self._numbers, attrs, tables)
+        except KeyError as error:
+            raise DataError([Problem(
+                f"rule `{rule.id}`: the amount of {subject.kind.value} `{subject.id}` needs {error}, "
+                "which is not recorded", None, "missing-value",
+                "record the attribute, or restrict the rule with `applies_if`/`when`",
+            )]) from None
+        personal = self.pack.declarations.personal()
+        notes = []
+        for call in calls(expr):
+            table = self.pack.values.get(call.args[0].name) if call.function == "band" else None  # type: ignore[union-attr]
+            if isinstance(table, BandTable):
+                row = table.row_for(evaluate_formula(call.args[1], self._numbers, attrs, tables))
+                if row is not None:
+                    notes.append(f"{call.args[0].name}: {row.label()} → {row.value}")  # type: ignore[union-attr]
+        shown = [f"{a.name}={attrs[a.name]}" for a in attributes_of(expr) if a.name not in personal]
+        return amount, "；".join(dict.fromkeys(notes + shown))
 
 
 def _pack_relative(pack: Pack, file: str) -> str:
@@ -248,7 +313,7 @@ def _json_value(value: Any) -> Any:
 
 
 def _period(query: Query, fact: F.Fact, year: int) -> str:
-    if query.kind == "streak":
+    if query.kind in ("streak", "streak2"):
         return str(fact["reached"])
     if query.kind == "finding":
         return str(fact["deadline"])[:7]
@@ -258,8 +323,18 @@ def _period(query: Query, fact: F.Fact, year: int) -> str:
 
 
 def _derive(
-    index: F.Index, query: Query, computed: dict[Key, str], ratings: dict[Key, str]
+    index: F.Index, query: Query, computed: dict[Key, str], ratings: dict[Key, str],
+    measurer: F.Measurer, pack: Pack,
 ) -> Iterable[tuple[F.Subject, F.Fact]]:
+    if query.kind == "tree":
+        assert query.per is not None
+        return F.tree_facts(index, query.subject, query.per, query.leaves, measurer)
+    if query.kind == "streak2":
+        assert query.threshold is not None
+        return F.general_streak_facts(
+            index, query.subject, query.streak, query.threshold, query.leaves, measurer,
+            lambda condition, value_of: holds(pack, condition, value_of),
+        )
     if query.kind == "streak":
         assert query.threshold is not None
         return F.streak_facts(index, query.filter, query.threshold)
@@ -277,7 +352,8 @@ def _derive(
     if query.kind == "rating":
         per = query.per if query.rule.kind is RuleKind.ALLOWANCE else None
         return F.rating_facts(index, query.subject, query.offsets, computed, per)
-    return F.score_facts(index, query.subject, list(query.items))
+    return F.score_facts(index, query.subject, list(query.items), query.score_items, measurer,
+                         lambda condition, value_of: holds(pack, condition, value_of))
 
 
 def evaluate(pack: Pack, data: Dataset, year: int, progress: Progress | None = None) -> Result:

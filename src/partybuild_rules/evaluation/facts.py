@@ -19,14 +19,16 @@ from ..domain.model import (
     Inspection,
     Member,
     MemberReportIn,
+    PackEvent,
     Rectification,
     ResidentUnit,
     SubjectKind,
 )
 from ..domain.money import quantize
 from ..domain.periods import Granularity, Period
+from ..policy.declarations import Declarations, RefTo, typed_value
 
-__all__ = ["Index", "Fact"]
+__all__ = ["Index", "Fact", "Measurer", "PackTables", "tree_facts", "general_streak_facts", "engine_value"]
 
 Fact = dict[str, Any]
 
@@ -85,9 +87,10 @@ class Subject:
 class Index:
     """A dataset indexed once for one evaluation year; every query reads from here."""
 
-    def __init__(self, data: Dataset, year: int) -> None:
+    def __init__(self, data: Dataset, year: int, declarations: Declarations | None = None) -> None:
         self.data = data
         self.year = year
+        self.declarations = declarations or Declarations.empty()
         self.unit_community = {unit.id: unit.community for unit in data.units}
         self.units = {unit.id: unit for unit in data.units}
         self.members = {member.id: member for member in data.members}
@@ -152,15 +155,85 @@ class Index:
             others = [(k, v) for k, v in wanted.items() if k != "type"]
             events = self.by_type.get(wanted.get("type", ""), [])
             if others:
-                events = [e for e in events if all(_plain(getattr(e, k, None)) == v for k, v in others)]
+                events = [e for e in events if all(self.event_value(e, k) == v for k, v in others)]
             if events:
-                involved = _INVOLVED[events[0].type][kind]
+                involved = _INVOLVED.get(events[0].type, {}).get(kind) or self._pack_involved(events[0].type, kind)
                 units = self.unit_community
                 for event in events:
                     for subject_id in involved(event, units):
                         cached[subject_id].append(event)
             self._event_cache[key] = cached
         return cached
+
+    def _pack_involved(self, event_type: str, kind: SubjectKind) -> Callable[[Any, Mapping[str, str]], tuple[str, ...]]:
+        """A pack event counts for every subject of ``kind`` its reference fields name."""
+        spec = self.declarations.events.get(event_type)
+        names = [name for name, field in (spec.fields.items() if spec else ())
+                 if isinstance(field.type, RefTo) and field.type.ref is kind]
+
+        def involved(event: Any, _: Mapping[str, str]) -> tuple[str, ...]:
+            found: list[str] = []
+            for name in names:
+                value = event.fields.get(name)
+                found += list(value) if isinstance(value, list) else ([value] if value else [])
+            return tuple(dict.fromkeys(found))
+
+        return involved
+
+    def event_value(self, event: Any, name: str) -> Any:
+        """A field of an event as a plain typed value (enums by value; pack fields typed)."""
+        if isinstance(event, PackEvent):
+            spec = self.declarations.events.get(event.type)
+            raw = event.fields.get(name)
+            field = spec.fields.get(name) if spec else None
+            if raw is None or field is None:
+                return raw
+            return typed_value(field, raw)
+        return _plain(getattr(event, name, None))
+
+    def event_fields(self, event: Any) -> list[str]:
+        if isinstance(event, PackEvent):
+            return list(event.fields)
+        return [name for name in type(event).model_fields if name not in ("id", "date", "type")]
+
+    def placed(self, event: Any, dated_by: str) -> date | None:
+        """The day that places an event in a period: its ``date`` or a `date`/`month` field."""
+        if dated_by == "date":
+            day: date = event.date
+            return day
+        value = self.event_value(event, dated_by)
+        if isinstance(value, date):
+            return value
+        if isinstance(value, str) and len(value) == 7:
+            return date(int(value[:4]), int(value[5:]), 1)
+        return None
+
+    def attributes(self, subject: Subject) -> dict[str, Any]:
+        """The subject's pack-declared attributes, typed (undeclared ones are refused on load)."""
+        cached = self._attributes.get((subject.kind, subject.id))
+        if cached is None:
+            record = self._records[subject.kind].get(subject.id)
+            raw = record.attributes if record is not None else {}
+            specs = self.declarations.attributes.get(subject.kind, {})
+            cached = {name: typed_value(specs[name], value) for name, value in raw.items() if name in specs}
+            self._attributes[(subject.kind, subject.id)] = cached
+        return cached
+
+    def counts_from(self, subject: Subject, name: str) -> date | None:
+        """The date a streak counts from: ``reported_in`` (a member's report-in) or a date attribute."""
+        if name == "reported_in":
+            return self.report_in.get(subject.id)
+        value = self.attributes(subject).get(name)
+        return value if isinstance(value, date) else None
+
+    @cached_property
+    def _attributes(self) -> dict[tuple[SubjectKind, str], dict[str, Any]]:
+        return {}
+
+    @cached_property
+    def _records(self) -> dict[SubjectKind, Mapping[str, Any]]:
+        return {SubjectKind.MEMBER: self.members, SubjectKind.UNIT: self.units,
+                SubjectKind.COMMUNITY: self.communities}
 
     @cached_property
     def by_type(self) -> dict[str, list[Any]]:
@@ -393,18 +466,28 @@ def current_ratings(
 
 
 def score_facts(
-    index: Index, kind: SubjectKind, items: list[tuple[str, Mapping[str, Any], str, Decimal]]
+    index: Index, kind: SubjectKind, items: list[tuple[str, Mapping[str, Any], str, Decimal]],
+    score_items: Iterable[Any] = (), measurer: Measurer | None = None,
+    holds: Callable[[Any, Callable[[Any], tuple[bool, Any]]], bool] | None = None,
 ) -> Iterator[tuple[Subject, Fact]]:
-    """Weighted score of the year: Σ weight × mean(field over the subject's matching events).
-
-    A subject with no matching event for some item is incomplete and gets no score.
+    """Weighted score of the year: Σ weight × the item's measure — the mean of a field over the
+    subject's matching events, a sum, a count, or the number of periods in which a condition
+    holds. A subject with no matching event for some mean is incomplete and gets no score.
     """
-    by_item = [index.events_by_subject(kind, filter_) for _, filter_, _, _ in items]
+    measures = list(score_items) or [None] * len(items)
+    by_item = [index.events_by_subject(kind, filter_) if filter_ else {} for _, filter_, _, _ in items]
+    year = Period(index.year, Granularity.YEAR, 1)
     for subject in index.subjects[kind]:
         total = Decimal(0)
         complete = 1
         parts: list[str] = []
-        for (title, _, field, weight), by_subject in zip(items, by_item):
+        for (title, _, field, weight), by_subject, item in zip(items, by_item, measures):
+            if item is not None and item.measure != "mean":
+                assert measurer is not None and holds is not None
+                amount = _item_amount(index, subject, item, measurer, holds, year)
+                total += weight * amount
+                parts.append(f"{title}: {amount} × {weight}")
+                continue
             values = [
                 Decimal(getattr(e, field)) for e in by_subject.get(subject.id, ())
                 if _year_of(e) == index.year
@@ -425,7 +508,250 @@ def score_facts(
         }
 
 
+def _item_amount(
+    index: Index, subject: Subject, item: Any, measurer: Measurer,
+    holds: Callable[[Any, Callable[[Any], tuple[bool, Any]]], bool], year: Period,
+) -> Decimal:
+    """A score item's measure for the year: a sum or count of events, or a number of periods."""
+    if item.periods is not None:
+        periods = index.known_periods(item.periods.period)
+        return Decimal(sum(
+            1 for period in periods
+            if holds(item.periods.of, lambda c, p=period: measurer.value(c, subject, p))
+        ))
+    condition = _Leafy(item.sum, item.count)
+    _, value = measurer.value(condition, subject, year)
+    return Decimal(value) / 100 if item.sum is not None else Decimal(value)
+
+
+@dataclass(frozen=True)
+class _Leafy:
+    """A score item's ``sum`` or ``count`` shaped as a condition leaf, for the measurer."""
+
+    sum: Any
+    count: Any
+    attribute: Any = None
+    rating: Any = None
+    outcome: Any = None
+
+
 def _year_of(event: Any) -> int:
     """The year an event counts for: its own `year` (a year-end review held in January) or its date's."""
     year: int = getattr(event, "year", None) or event.date.year
     return year
+
+
+# ---------------------------------------------------------------------------------------------
+# composable conditions: leaf values per subject and period
+
+
+class Measurer:
+    """Measures the leaves of condition trees for one evaluation: counts and sums of events per
+    period, attributes, ratings of any year and outcomes of other rules (rule chaining)."""
+
+    def __init__(
+        self, index: Index, pack: Any, computed: Mapping[tuple[SubjectKind, str], str],
+        outcomes: Callable[[int], list[Any]],
+    ) -> None:
+        self.index = index
+        self.pack = pack
+        self.computed = computed
+        self.outcomes = outcomes
+        self._grouped: dict[tuple[int, SubjectKind, Granularity], dict[str, dict[str, Any]]] = {}
+        self._outcome_counts: dict[tuple[int, SubjectKind], dict[str, list[Any]]] = {}
+
+    def value(self, condition: Any, subject: Subject, period: Period) -> tuple[bool, Any]:
+        """A leaf's ``(recorded, value)`` in engine form (numbers as ints: counts as they are,
+        sums and decimals in hundredths, dates as ordinals)."""
+        if condition.count is not None or condition.sum is not None:
+            per = period.granularity
+            grouped = self._group(condition, subject.kind, per)
+            return True, grouped.get(subject.id, {}).get(str(period), 0)
+        if condition.attribute is not None:
+            return self.attribute(subject, condition.attribute.name)
+        if condition.rating is not None:
+            return True, self.rating(subject, condition.rating.offset) or ""
+        assert condition.outcome is not None
+        return True, len(self.matching_outcomes(condition.outcome, subject))
+
+    def attribute(self, subject: Subject, name: str) -> tuple[bool, Any]:
+        if name in subject.fields:
+            raw = subject.fields[name]
+        else:
+            raw = self.index.attributes(subject).get(name)
+        if raw is None:
+            return False, ""
+        return True, engine_value(raw)
+
+    def rating(self, subject: Subject, offset: int) -> str | None:
+        year = self.index.year + offset
+        for rating in self.index.data.ratings:
+            if rating.subject_kind is subject.kind and rating.subject == subject.id and rating.year == year:
+                return rating.tier
+        return self.computed.get((subject.kind, subject.id)) if offset == 0 else None
+
+    def matching_outcomes(self, test: Any, subject: Subject) -> list[Any]:
+        from .measures import outcome_matches
+
+        found = []
+        for outcome in self.outcomes(test.offset):
+            if outcome.subject != subject.id or outcome.subject_kind is not subject.kind:
+                continue
+            if not outcome_matches(test, outcome):
+                continue
+            if test.score is not None:
+                from .measures import _compare, scaled
+
+                if not _compare(self.pack, scaled(outcome.score), test.score.bound, False, whole=False):
+                    continue
+            found.append(outcome)
+        return found
+
+    def _group(self, condition: Any, kind: SubjectKind, per: Granularity) -> dict[str, dict[str, Any]]:
+        measure = condition.count if condition.count is not None else condition.sum
+        key = (id(measure), kind, per)  # the measure lives in the pack as long as the measurer
+        cached = self._grouped.get(key)
+        if cached is not None:
+            return cached
+        filter_ = {k: (v.value if hasattr(v, "value") else v) for k, v in measure.events.model_dump().items()
+                   if v is not None and k not in ("where", "dated_by")}
+        filter_.update(measure.events.where)
+        by_subject = self.index.events_by_subject(kind, filter_)
+        formula = None
+        if condition.sum is not None and condition.sum.value is not None:
+            from ..policy.expr import parse_expr
+
+            formula = parse_expr(condition.sum.value)
+        result: dict[str, dict[str, Any]] = {}
+        for subject_id, events in by_subject.items():
+            per_period: dict[str, Any] = defaultdict(int)
+            for event in events:
+                day = self.index.placed(event, measure.events.dated_by)
+                if day is None:
+                    continue
+                label = str(Period.containing(day, per))
+                if condition.count is not None:
+                    per_period[label] += 1
+                else:
+                    per_period[label] += self._summand(event, condition.sum, formula)
+            result[subject_id] = dict(per_period)
+        self._grouped[key] = result
+        return result
+
+    def _summand(self, event: Any, measure: Any, formula: Any) -> int:
+        from ..domain.money import to_decimal
+        from ..policy.expr import evaluate as evaluate_formula
+        from .measures import scaled
+
+        if formula is None:
+            raw = self.index.event_value(event, measure.field)
+            return scaled(raw) if raw is not None else 0
+        fields = {name: self.index.event_value(event, name) for name in self.index.event_fields(event)}
+        numbers = {k: to_decimal(v) for k, v in self.pack.values.items() if isinstance(v, (int, Decimal))}
+        return scaled(evaluate_formula(formula, numbers, fields, PackTables(self.pack)))
+
+
+class PackTables:
+    """``band`` and ``lookup`` over a pack's table parameters."""
+
+    def __init__(self, pack: Any) -> None:
+        self.pack = pack
+
+    def band(self, table: str, value: Decimal) -> Decimal:
+        row = self.pack.values[table].row_for(value)
+        if row is None:
+            raise KeyError(f"no band of `{table}` holds {value}")
+        result: Decimal = row.value
+        return result
+
+    def lookup(self, table: str, key: str) -> Decimal:
+        result: Decimal = self.pack.values[table].entries[key]
+        return result
+
+
+def engine_value(raw: Any) -> Any:
+    """A typed value as the engine compares it: bools as 0/1, numbers in hundredths, dates as
+    ordinals, enums by value, text as it is."""
+    if isinstance(raw, bool):
+        return int(raw)
+    if isinstance(raw, (int, Decimal)):
+        return int(Decimal(raw) * 100)
+    if isinstance(raw, date):
+        return raw.toordinal()
+    return getattr(raw, "value", raw)
+
+
+def tree_facts(
+    index: Index, kind: SubjectKind, per: Granularity, leaves: Iterable[Any], measurer: Measurer,
+) -> Iterator[tuple[Subject, Fact]]:
+    """One fact per subject and period of the year inside the recorded dates, with each leaf's
+    value (``m<i>``) and whether it is recorded (``k<i>``)."""
+    leaves = list(leaves)
+    periods = index.known_periods(per)
+    for subject in index.subjects[kind]:
+        for period in periods:
+            fact: Fact = {"period": str(period), "days_held": period.days, "days_in_period": period.days}
+            for leaf in leaves:
+                known, value = measurer.value(leaf.condition, subject, period)
+                fact[leaf.field] = value
+                fact[leaf.known_field] = int(known)
+            yield subject, fact
+
+
+def general_streak_facts(
+    index: Index, kind: SubjectKind, streak: Any, threshold: int, siblings: Iterable[Any],
+    measurer: Measurer, holds: Callable[[Any, Callable[[Any], tuple[bool, Any]]], bool],
+) -> Iterator[tuple[Subject, Fact]]:
+    """Maximal runs of consecutive periods in which ``streak.of`` holds, for runs that matter to
+    the year (as :func:`streak_facts`, for any condition and period); ``siblings`` are measured
+    for the year and carried on the fact."""
+    per: Granularity = streak.period
+    covers = index.data.covers
+    first_covered = Period.containing(covers.start, per)
+    last_covered = Period.containing(covers.end, per)
+    if last_covered.end != covers.end:
+        last_covered = last_covered.previous()
+    last = min(Period(index.year, per, 12 // per.months), last_covered)
+    year = Period(index.year, Granularity.YEAR, 1)
+    siblings = list(siblings)
+    for subject in index.subjects[kind]:
+        start = first_covered
+        if streak.counts_from is not None:
+            counted = index.counts_from(subject, streak.counts_from)
+            if counted is None:
+                continue
+            start = max(start, Period.containing(counted, per))
+        if start > last:
+            continue
+        runs: list[tuple[Period, int]] = []
+        period: Period | None = start
+        run_start: Period | None = None
+        length = 0
+        while period is not None and period <= last:
+            if holds(streak.of, lambda c, p=period: measurer.value(c, subject, p)):
+                if run_start is None:
+                    run_start, length = period, 0
+                length += 1
+            elif run_start is not None:
+                runs.append((run_start, length))
+                run_start = None
+            period = period.next()
+        if run_start is not None:
+            runs.append((run_start, length))
+        extra: Fact = {}
+        for leaf in siblings:
+            known, value = measurer.value(leaf.condition, subject, year)
+            extra[leaf.field], extra[leaf.known_field] = value, int(known)
+        best: tuple[Period, int] | None = None
+        for run_start, length in runs:
+            end = run_start.shifted(length - 1)
+            if length >= threshold:
+                reached = run_start.shifted(threshold - 1)
+                yield subject, {"start": str(run_start), "end": str(end), "length": length,
+                                "reached": str(reached), "in_year": int(reached.year == index.year), **extra}
+            elif end.year == index.year and (best is None or length > best[1]):
+                best = (run_start, length)
+        if best is not None:
+            end = best[0].shifted(best[1] - 1)
+            yield subject, {"start": str(best[0]), "end": str(end), "length": best[1], "reached": "",
+                            "in_year": 0, **extra}

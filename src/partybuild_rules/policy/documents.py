@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Iterator, Literal, Union
 
 from pydantic import (
     BaseModel,
@@ -20,9 +20,10 @@ from pydantic import (
     model_validator,
 )
 
-from ..domain.model import ActivityKind, Role, SubjectKind
+from ..domain.model import CORE_EVENT_TYPES, ActivityKind, Role, SubjectKind
 from ..domain.outcomes import RuleKind
 from ..domain.periods import Granularity
+from .declarations import EventTypeSpec, FieldSpec
 from .expr import ExprError, parse_expr
 
 __all__ = [
@@ -68,18 +69,58 @@ def _value(text: Any) -> Any:
 Value = Annotated[Union[int, str], BeforeValidator(_value)]
 
 
+class Band(_Doc):
+    """One row of a band table: a lower bound (``min`` inclusive or ``above`` exclusive) and an
+    upper bound (``max`` inclusive or ``below`` exclusive), either of which may be left open,
+    and the ``value`` for numbers in the band."""
+
+    min: Value | None = None
+    above: Value | None = None
+    max: Value | None = None
+    below: Value | None = None
+    value: Value
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Band:
+        if self.min is not None and self.above is not None:
+            raise ValueError("give at most one of `min` (inclusive) and `above` (exclusive)")
+        if self.max is not None and self.below is not None:
+            raise ValueError("give at most one of `max` (inclusive) and `below` (exclusive)")
+        return self
+
+
 class ParameterSpec(_Doc):
-    """A named number of the policy, with its title, unit and allowed range."""
+    """A named value of the policy, with its title, unit and allowed range: a number, a text, a
+    band table (``type: table`` with ``bands``) or a lookup table (``type: lookup`` with
+    ``entries``)."""
 
     title: str = Field(min_length=1)
     unit: str = ""
-    type: Literal["integer", "decimal", "money", "text"]
-    default: Union[int, str]
+    type: Literal["integer", "decimal", "money", "text", "table", "lookup"]
+    default: Union[int, str, None] = None
+    bands: tuple[Band, ...] | None = None
+    entries: dict[str, Value] | None = None
+    monotone: Literal["increasing", "decreasing"] | None = None
     min: Union[int, str, None] = None
     max: Union[int, str, None] = None
     allowed: tuple[Union[int, str], ...] | None = None
     illustrative: StrictBool = False
     description: str = ""
+
+    @model_validator(mode="after")
+    def _shape(self) -> ParameterSpec:
+        if self.type == "table":
+            if not self.bands or self.default is not None or self.entries is not None:
+                raise ValueError("a `table` parameter has `bands` (and no `default` or `entries`)")
+        elif self.type == "lookup":
+            if not self.entries or self.default is not None or self.bands is not None:
+                raise ValueError("a `lookup` parameter has `entries` (and no `default` or `bands`)")
+        else:
+            if self.default is None:
+                raise ValueError(f"a `{self.type}` parameter needs a `default`")
+            if self.bands is not None or self.entries is not None or self.monotone is not None:
+                raise ValueError("`bands`, `entries` and `monotone` belong to `table` and `lookup` parameters")
+        return self
 
 
 class Effective(_Doc):
@@ -99,6 +140,28 @@ class Manifest(_Doc):
     parameters: dict[str, ParameterSpec] = {}
     exclusive: tuple[tuple[str, str], ...] = ()
     tests: tuple[str, ...] = ()
+    attributes: dict[SubjectKind, dict[str, FieldSpec]] = {}
+    event_types: dict[str, EventTypeSpec] = {}
+
+    @field_validator("attributes")
+    @classmethod
+    def _attribute_names(cls, value: dict[SubjectKind, dict[str, FieldSpec]]) -> dict[SubjectKind, dict[str, FieldSpec]]:
+        for kind, names in value.items():
+            for name in names:
+                if not re.match(r"^[a-z][a-z0-9_]*$", name):
+                    raise ValueError(f"attribute name `{name}` must be lowercase letters, digits and `_`")
+                if name in SUBJECT_FIELDS[kind]:
+                    raise ValueError(f"`{name}` is a core field of a {kind.value}; choose another name")
+        return value
+
+    @field_validator("event_types")
+    @classmethod
+    def _event_names(cls, value: dict[str, EventTypeSpec]) -> dict[str, EventTypeSpec]:
+        for name in value:
+            if not re.match(r"^[a-z][a-z0-9_]*$", name) or name in CORE_EVENT_TYPES:
+                raise ValueError(f"event type `{name}` must be lowercase letters, digits and `_` "
+                                 "and not a core event type")
+        return value
 
     @field_validator("parameters")
     @classmethod
@@ -110,15 +173,16 @@ class Manifest(_Doc):
 
 
 class EventFilter(_Doc):
-    """Which events count: by type and, for activities, kind and 联学共建 flag; for assessments, part."""
+    """Which events count: by type and, for activities, kind and 联学共建 flag; for assessments,
+    part; ``where`` tests other fields (a pack event's own); ``dated_by`` names the `date` or
+    `month` field that places an event in a period (default: the event's ``date``)."""
 
-    type: Literal[
-        "unit_report", "member_report_in", "activity", "joint_meeting",
-        "two_way_review", "inspection", "rectification", "assessment",
-    ]
+    type: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     kind: ActivityKind | None = None
     co_building: StrictBool | None = None
     part: Literal["daily", "year_end"] | None = None
+    where: dict[str, Union[StrictBool, int, str]] = {}
+    dated_by: str = "date"
 
 
 class ActivityFilter(_Doc):
@@ -135,20 +199,152 @@ class Streak(_Doc):
 
 
 
-class Count(_Doc):
-    """How many matching events involve the subject in each period of the year."""
+class Bounds(_Doc):
+    """A comparison of a number: exactly one of ``at_least``, ``at_most``, ``less_than``,
+    ``more_than`` and ``between`` (inclusive at both ends)."""
 
-    events: EventFilter
-    per: Granularity
-    less_than: Value | None = None
     at_least: Value | None = None
-
+    at_most: Value | None = None
+    less_than: Value | None = None
+    more_than: Value | None = None
+    between: tuple[Value, Value] | None = None
 
     @model_validator(mode="after")
-    def _one_bound(self) -> Count:
-        if (self.less_than is None) == (self.at_least is None):
-            raise ValueError("give exactly one of `less_than` and `at_least`")
+    def _one_bound(self) -> Bounds:
+        given = [n for n in BOUND_NAMES if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of " + ", ".join(f"`{n}`" for n in BOUND_NAMES))
         return self
+
+    @property
+    def bound(self) -> tuple[str, Any]:
+        name = next(n for n in BOUND_NAMES if getattr(self, n) is not None)
+        return name, getattr(self, name)
+
+
+BOUND_NAMES = ("at_least", "at_most", "less_than", "more_than", "between")
+
+
+class Count(Bounds):
+    """How many matching events involve the subject in each period."""
+
+    events: EventFilter
+    per: Granularity | None = None
+
+
+class Sum(Bounds):
+    """The total of a numeric ``field`` (or of a formula ``value`` over each event's fields) of
+    the subject's matching events in each period."""
+
+    events: EventFilter
+    field: str | None = None
+    value: str | None = None
+    per: Granularity | None = None
+
+    @model_validator(mode="after")
+    def _one_value(self) -> Sum:
+        if (self.field is None) == (self.value is None):
+            raise ValueError("give exactly one of `field` and `value`")
+        if self.value is not None:
+            _check_formula(self.value)
+        return self
+
+
+class AttributeTest(_Doc):
+    """A test of one of the subject's attributes (a pack-declared one or a core field)."""
+
+    name: str = Field(min_length=1)
+    equals: Union[StrictBool, int, str, None] = None
+    one_of: tuple[Union[int, str], ...] | None = None
+    recorded: StrictBool | None = None
+    at_least: Value | None = None
+    at_most: Value | None = None
+    less_than: Value | None = None
+    more_than: Value | None = None
+    between: tuple[Value, Value] | None = None
+
+    @model_validator(mode="after")
+    def _one_test(self) -> AttributeTest:
+        names = ("equals", "one_of", "recorded") + BOUND_NAMES
+        given = [n for n in names if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of " + ", ".join(f"`{n}`" for n in names))
+        return self
+
+    @property
+    def test(self) -> tuple[str, Any]:
+        names = ("equals", "one_of", "recorded") + BOUND_NAMES
+        name = next(n for n in names if getattr(self, n) is not None)
+        return name, getattr(self, name)
+
+
+class GeneralStreak(_Doc):
+    """Consecutive periods in each of which ``of`` holds; fires once per streak, when it reaches
+    ``reaches`` periods. Periods count from ``counts_from`` (a date attribute of the subject, or
+    ``reported_in`` for a member's report-in date) when given, else from the first recorded
+    period; a part-recorded last period is unknown."""
+
+    period: Granularity = Granularity.MONTH
+    of: Condition
+    reaches: Value
+    counts_from: str | None = None
+
+
+class OutcomeTest(_Doc):
+    """Outcomes of other rules of the same evaluation for the subject (rule chaining): how many
+    outcomes of the named rules (or rule kind) in the year (``current``, ``previous`` or an
+    offset), optionally only those with a ``tier`` or a ``score`` in bounds. Default: at least one."""
+
+    rule: Union[str, tuple[str, ...], None] = None
+    kind: RuleKind | None = None
+    year: Union[Literal["current", "previous"], int] = "current"
+    tier: str | None = None
+    score: Bounds | None = None
+    at_least: Value | None = None
+    at_most: Value | None = None
+    less_than: Value | None = None
+    more_than: Value | None = None
+    between: tuple[Value, Value] | None = None
+
+    @model_validator(mode="after")
+    def _what(self) -> OutcomeTest:
+        if (self.rule is None) == (self.kind is None):
+            raise ValueError("give exactly one of `rule` (an id or a list of ids) and `kind`")
+        if sum(getattr(self, n) is not None for n in BOUND_NAMES) > 1:
+            raise ValueError("give at most one of " + ", ".join(f"`{n}`" for n in BOUND_NAMES))
+        return self
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        if self.rule is None:
+            return ()
+        return (self.rule,) if isinstance(self.rule, str) else self.rule
+
+    @property
+    def offset(self) -> int:
+        return _year_offset(self.year)
+
+    @property
+    def bound(self) -> tuple[str, Any]:
+        for name in BOUND_NAMES:
+            if getattr(self, name) is not None:
+                return name, getattr(self, name)
+        return "at_least", 1
+
+
+def _year_offset(year: Union[str, int]) -> int:
+    if year == "current":
+        return 0
+    if year == "previous":
+        return -1
+    return int(year)
+
+
+def _check_formula(text: str) -> None:
+    try:
+        parse_expr(str(text))
+    except ExprError as error:
+        raise ValueError(f"{error} (column {error.column} of the formula)") from None
 
 
 class RatingCondition(_Doc):
@@ -159,11 +355,7 @@ class RatingCondition(_Doc):
 
     @property
     def offset(self) -> int:
-        if self.year == "current":
-            return 0
-        if self.year == "previous":
-            return -1
-        return int(self.year)
+        return _year_offset(self.year)
 
 
 class OverdueFinding(_Doc):
@@ -171,12 +363,19 @@ class OverdueFinding(_Doc):
 
 
 class Condition(_Doc):
-    """One test of a rule's ``when``; exactly one key."""
+    """One test of a rule's ``when``; exactly one key. ``all``, ``any`` and ``not`` combine any
+    conditions; the others are measures of the subject."""
 
     all: tuple[Condition, ...] | None = None
+    any: tuple[Condition, ...] | None = None
+    not_: Condition | None = Field(default=None, alias="not")
     absence_streak: Streak | None = None
+    streak: GeneralStreak | None = None
     count: Count | None = None
+    sum: Sum | None = None
+    attribute: AttributeTest | None = None
     rating: RatingCondition | None = None
+    outcome: OutcomeTest | None = None
     overdue_finding: OverdueFinding | None = None
     holds_role: Role | None = None
 
@@ -184,15 +383,37 @@ class Condition(_Doc):
     def _exactly_one(self) -> Condition:
         given = [name for name in type(self).model_fields if getattr(self, name) is not None]
         if len(given) != 1:
-            keys = ", ".join(f"`{name}`" for name in type(self).model_fields)
+            keys = ", ".join(f"`{CONDITION_KEYS.get(name, name)}`" for name in type(self).model_fields)
             raise ValueError(f"a condition has exactly one of {keys}; found {len(given)}")
-        if self.all is not None and not all(c.rating is not None for c in self.all):
-            raise ValueError("`all` combines `rating` conditions (e.g. previous and current year)")
+        for part in self.parts:
+            if part.key in ("overdue_finding", "holds_role", "absence_streak", "streak") and self.key != "all":
+                raise ValueError(f"`{part.key}` cannot stand inside `{self.key}`")
         return self
 
     @property
     def key(self) -> str:
-        return next(name for name in type(self).model_fields if getattr(self, name) is not None)
+        name = next(name for name in type(self).model_fields if getattr(self, name) is not None)
+        return CONDITION_KEYS.get(name, name)
+
+    @property
+    def parts(self) -> tuple[Condition, ...]:
+        """The conditions this one combines (none for a measure)."""
+        if self.all is not None:
+            return self.all
+        if self.any is not None:
+            return self.any
+        return (self.not_,) if self.not_ is not None else ()
+
+    def walk(self) -> Iterator[Condition]:
+        """This condition and every condition inside it, depth first."""
+        yield self
+        for part in self.parts:
+            yield from part.walk()
+        if self.streak is not None:
+            yield from self.streak.of.walk()
+
+
+CONDITION_KEYS = {"not_": "not"}
 
 
 class Measure(_Doc):
@@ -207,12 +428,44 @@ class Measure(_Doc):
 
 
 class ScoreItem(_Doc):
-    """One weighted part of a score: the mean of a field over the subject's events of the year."""
+    """One weighted part of a score over the year: the mean of an event ``field`` (with
+    ``events``), or a ``sum``, a ``count``, or the number of ``periods`` in which a condition
+    holds; ``subtract: true`` deducts it."""
 
     title: str
-    events: EventFilter
-    field: Union[str, dict[SubjectKind, str]]
-    weight: Value
+    events: EventFilter | None = None
+    field: Union[str, dict[SubjectKind, str], None] = None
+    sum: Sum | None = None
+    count: Count | None = None
+    periods: Periods | None = None
+    weight: Value = 1
+    subtract: StrictBool = False
+
+    @model_validator(mode="after")
+    def _one_measure(self) -> ScoreItem:
+        mean = self.events is not None or self.field is not None
+        if mean and (self.events is None or self.field is None):
+            raise ValueError("a mean needs both `events` and `field`")
+        if mean + sum(x is not None for x in (self.sum, self.count, self.periods)) != 1:
+            raise ValueError("give exactly one of `events`+`field` (a mean), `sum`, `count` and `periods`")
+        return self
+
+    @property
+    def measure(self) -> str:
+        if self.sum is not None:
+            return "sum"
+        if self.count is not None:
+            return "count"
+        if self.periods is not None:
+            return "periods"
+        return "mean"
+
+
+class Periods(_Doc):
+    """How many periods of the year (inside the recorded dates) satisfy ``of``."""
+
+    period: Granularity = Granularity.MONTH
+    of: Condition
 
 
 
@@ -220,7 +473,8 @@ class Tier(_Doc):
     """A score range: ``min`` inclusive, ``below`` exclusive or ``max`` inclusive."""
 
     tier: str = Field(min_length=1)
-    min: Value
+    min: Value | None = None
+    """Inclusive; omitted only for a lowest tier open below (a points total may be negative)."""
     below: Value | None = None
     max: Value | None = None
 
@@ -252,6 +506,8 @@ class Rule(_Doc):
     amount: str | None = None
     amount_by_tier: dict[str, Value] | None = None
     prorate: Literal["by_days", "none"] = "none"
+    rounding: Literal["fen", "jiao", "yuan"] = "fen"
+    """Money is rounded half up to this unit (分, 角 or 元)."""
     local: StrictBool = True
     monotone: StrictBool = False
     note: str = ""
@@ -278,16 +534,16 @@ class Rule(_Doc):
             RuleKind.COMMENDATION: ["when", "then"],
             RuleKind.COMPLIANCE: ["when", "finding"],
             RuleKind.ALLOWANCE: ["per"],
+            RuleKind.CHARGE: ["per"],
         }
         missing = [name for name in need[self.kind] if not getattr(self, name)]
         if missing:
             raise ValueError(
                 f"a {self.kind.value} rule needs " + " and ".join(f"`{m}`" for m in missing)
             )
-        if self.kind is RuleKind.ALLOWANCE and (self.amount is None) == (self.amount_by_tier is None):
-            raise ValueError("an allowance rule needs exactly one of `amount` and `amount_by_tier`")
-        if self.kind is RuleKind.COMPLIANCE and self.when and self.when.count is None:
-            raise ValueError("a compliance rule's `when` is a `count` of events per period")
+        if self.kind.is_money and (self.amount is None) == (self.amount_by_tier is None):
+            raise ValueError(f"a{'n' if self.kind is RuleKind.ALLOWANCE else ''} {self.kind.value} rule "
+                             "needs exactly one of `amount` and `amount_by_tier`")
         if self.rating and self.kind is not RuleKind.EVALUATION:
             raise ValueError("only an evaluation rule can give the annual `rating`")
         return self
@@ -300,3 +556,6 @@ class RuleFile(_Doc):
 
 
 Condition.model_rebuild()
+GeneralStreak.model_rebuild()
+ScoreItem.model_rebuild()
+Periods.model_rebuild()

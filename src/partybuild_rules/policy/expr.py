@@ -1,7 +1,10 @@
-"""A small arithmetic grammar for money formulas: ``$multiplier * $minimum_income``.
+"""A small arithmetic grammar for formulas: ``band($dues_rates, monthly_income) * monthly_income``.
 
-Numbers are exact decimals, names are ``$parameters``; ``+ - * /`` and parentheses. The text is
-parsed once into a tree by this module's own parser and evaluated with ``Decimal`` — never ``eval``.
+Numbers are exact decimals; ``$names`` are parameters, bare names are the subject's attributes
+(or an event's fields); ``+ - * /``, parentheses and the functions ``band(table, x)`` (the value
+of the band of a table parameter that ``x`` falls in), ``lookup(table, key)``, ``min`` and ``max``.
+The text is parsed once into a tree by this module's own parser and evaluated with ``Decimal`` —
+never ``eval``.
 """
 
 from __future__ import annotations
@@ -13,7 +16,12 @@ from typing import Mapping, Union
 
 __all__ = ["Expr", "ExprError", "parse_expr"]
 
-_TOKEN = re.compile(r"\s*(?:(?P<num>\d+(?:\.\d+)?)|(?P<name>\$[A-Za-z_][A-Za-z0-9_]*)|(?P<op>[-+*/()]))")
+_TOKEN = re.compile(
+    r"\s*(?:(?P<num>\d+(?:\.\d+)?)|(?P<name>\$[A-Za-z_][A-Za-z0-9_]*)|(?P<attr>[A-Za-z_][A-Za-z0-9_]*)"
+    r"|(?P<op>[-+*/(),]))"
+)
+FUNCTIONS = {"band": 2, "lookup": 2, "min": 2, "max": 2}
+"""The functions a formula may call, with their number of arguments."""
 
 
 class ExprError(ValueError):
@@ -36,6 +44,21 @@ class Name:
 
 
 @dataclass(frozen=True)
+class Attr:
+    """A bare name: an attribute of the subject, or a field of the event being summed."""
+
+    name: str
+    column: int
+
+
+@dataclass(frozen=True)
+class Call:
+    function: str
+    args: tuple[Expr, ...]
+    column: int
+
+
+@dataclass(frozen=True)
 class Neg:
     operand: Expr
 
@@ -47,28 +70,69 @@ class BinOp:
     right: Expr
 
 
-Expr = Union[Num, Name, Neg, BinOp]
+Expr = Union[Num, Name, Attr, Call, Neg, BinOp]
+
+
+def _children(expr: Expr) -> tuple[Expr, ...]:
+    if isinstance(expr, Neg):
+        return (expr.operand,)
+    if isinstance(expr, BinOp):
+        return (expr.left, expr.right)
+    if isinstance(expr, Call):
+        return expr.args
+    return ()
 
 
 def names(expr: Expr) -> list[Name]:
     """Every parameter the formula refers to, in order."""
     if isinstance(expr, Name):
         return [expr]
-    if isinstance(expr, Neg):
-        return names(expr.operand)
-    if isinstance(expr, BinOp):
-        return names(expr.left) + names(expr.right)
-    return []
+    return [n for child in _children(expr) for n in names(child)]
 
 
-def evaluate(expr: Expr, values: Mapping[str, Decimal]) -> Decimal:
+def attributes(expr: Expr) -> list[Attr]:
+    """Every bare name (attribute or event field) the formula refers to, in order."""
+    if isinstance(expr, Attr):
+        return [expr]
+    return [n for child in _children(expr) for n in attributes(child)]
+
+
+def calls(expr: Expr) -> list[Call]:
+    """Every function call of the formula, outermost first."""
+    found = [expr] if isinstance(expr, Call) else []
+    return found + [c for child in _children(expr) for c in calls(child)]
+
+
+class Tables:
+    """What ``band`` and ``lookup`` read: implemented by the evaluator over the pack's tables."""
+
+    def band(self, table: str, value: Decimal) -> Decimal:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def lookup(self, table: str, key: str) -> Decimal:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+def evaluate(
+    expr: Expr, values: Mapping[str, Decimal], attrs: Mapping[str, object] | None = None,
+    tables: Tables | None = None,
+) -> Decimal:
+    """The formula's value; ``values`` are the parameters, ``attrs`` the bare names. A bare
+    name without a value raises ``KeyError``."""
     if isinstance(expr, Num):
         return expr.value
     if isinstance(expr, Name):
         return values[expr.name]
+    if isinstance(expr, Attr):
+        value = (attrs or {})[expr.name]
+        if not isinstance(value, Decimal):
+            raise KeyError(expr.name)
+        return value
+    if isinstance(expr, Call):
+        return _call(expr, values, attrs, tables)
     if isinstance(expr, Neg):
-        return -evaluate(expr.operand, values)
-    left, right = evaluate(expr.left, values), evaluate(expr.right, values)
+        return -evaluate(expr.operand, values, attrs, tables)
+    left, right = evaluate(expr.left, values, attrs, tables), evaluate(expr.right, values, attrs, tables)
     if expr.op == "+":
         return left + right
     if expr.op == "-":
@@ -78,6 +142,21 @@ def evaluate(expr: Expr, values: Mapping[str, Decimal]) -> Decimal:
     if right == 0:
         raise ZeroDivisionError("division by zero in a formula")
     return left / right
+
+
+def _call(expr: Call, values: Mapping[str, Decimal], attrs: Mapping[str, object] | None,
+          tables: Tables | None) -> Decimal:
+    if expr.function in ("min", "max"):
+        left, right = (evaluate(a, values, attrs, tables) for a in expr.args)
+        return min(left, right) if expr.function == "min" else max(left, right)
+    table, key = expr.args
+    assert isinstance(table, Name) and tables is not None  # checked when the pack loads
+    if expr.function == "band":
+        return tables.band(table.name, evaluate(key, values, attrs, tables))
+    if not isinstance(key, Attr):
+        raise KeyError("lookup key")
+    raw = (attrs or {})[key.name]
+    return tables.lookup(table.name, str(getattr(raw, "value", raw)))
 
 
 def parse_expr(text: str) -> Expr:
@@ -138,6 +217,24 @@ class _Parser:
             return Num(Decimal(text))
         if kind == "name":
             return Name(text[1:], column)
+        if kind == "attr":
+            if self.peek() != "(":
+                return Attr(text, column)
+            if text not in FUNCTIONS:
+                raise ExprError(f"unknown function `{text}`; functions: {', '.join(FUNCTIONS)}", column)
+            self.take()
+            args = [self.sum()]
+            while self.peek() == ",":
+                self.take()
+                args.append(self.sum())
+            closing = self.take()
+            if closing[1] != ")":
+                raise ExprError("expected `)`", closing[2])
+            if len(args) != FUNCTIONS[text]:
+                raise ExprError(f"`{text}` takes {FUNCTIONS[text]} arguments, got {len(args)}", column)
+            if text in ("band", "lookup") and not isinstance(args[0], Name):
+                raise ExprError(f"the first argument of `{text}` is a table `$parameter`", column)
+            return Call(text, tuple(args), column)
         if text == "(":
             expr = self.sum()
             closing = self.take()

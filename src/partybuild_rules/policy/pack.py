@@ -6,26 +6,77 @@ collected, and nothing is evaluated. A pack that loads is ready to compile.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Iterator, Mapping, Union
+from typing import Any, Callable, Iterator, Mapping, Sequence, Union
 
 from pydantic import ValidationError
 
 from ..domain.errors import PolicyError, Problem, Span
+from ..domain.model import CORE_EVENT_TYPES, SubjectKind
 from ..domain.money import FEN, to_decimal
+from .declarations import Declarations, EventTypeSpec, FieldSpec
 from .documents import SUBJECT_FIELDS, Manifest, ParameterSpec, Rule, RuleFile, RuleKind
+from .expr import attributes as formula_attributes
 from .expr import names as formula_names
 from .expr import parse_expr
 from .loader import Document, read_document, suggestion, validation_problems
 
-__all__ = ["Pack", "load_pack", "ParamValue"]
+__all__ = ["BandRow", "BandTable", "LookupTable", "Pack", "load_pack", "ParamValue", "declarations_for"]
 
-ParamValue = Union[int, Decimal, str]
+@dataclass(frozen=True)
+class BandRow:
+    """One band: ``low``/``high`` bounds (None: open), each inclusive or not, and its value."""
+
+    low: Decimal | None
+    low_inclusive: bool
+    high: Decimal | None
+    high_inclusive: bool
+    value: Decimal
+
+    def contains(self, x: Decimal) -> bool:
+        if self.low is not None and (x < self.low or (x == self.low and not self.low_inclusive)):
+            return False
+        if self.high is not None and (x > self.high or (x == self.high and not self.high_inclusive)):
+            return False
+        return True
+
+    def label(self) -> str:
+        """The band as an officer reads it, e.g. ``3000.00 < x ≤ 5000.00``."""
+        low = "" if self.low is None else f"{self.low} {'≤' if self.low_inclusive else '<'} "
+        high = "" if self.high is None else f" {'≤' if self.high_inclusive else '<'} {self.high}"
+        return f"{low}x{high}" if (low or high) else "任意 any"
+
+
+@dataclass(frozen=True)
+class BandTable:
+    """A ``table`` parameter: bands in the order written."""
+
+    rows: tuple[BandRow, ...]
+
+    def row_for(self, x: Decimal) -> BandRow | None:
+        return next((row for row in self.rows if row.contains(x)), None)
+
+    def __str__(self) -> str:
+        return "; ".join(f"{row.label()}: {row.value}" for row in self.rows)
+
+
+@dataclass(frozen=True)
+class LookupTable:
+    """A ``lookup`` parameter: a value per key."""
+
+    entries: Mapping[str, Decimal]
+
+    def __str__(self) -> str:
+        return "; ".join(f"{key}: {value}" for key, value in self.entries.items())
+
+
+ParamValue = Union[int, Decimal, str, BandTable, LookupTable]
 _REF = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)$")
 
 
@@ -48,6 +99,15 @@ class Pack:
     exclusive: tuple[tuple[str, str], ...] = ()
     test_files: tuple[Path, ...] = ()
     _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    attributes: Mapping[SubjectKind, Mapping[str, FieldSpec]] = field(default_factory=dict)
+    event_types: Mapping[str, EventTypeSpec] = field(default_factory=dict)
+
+    @property
+    def declarations(self) -> Declarations:
+        """The attributes and event types this pack declares."""
+        return Declarations(
+            {kind: dict(self.attributes.get(kind, {})) for kind in SubjectKind}, dict(self.event_types)
+        )
 
     def rule(self, rule_id: str) -> Rule:
         for rule in self.rules:
@@ -61,10 +121,8 @@ class Pack:
         if problems:
             raise PolicyError(problems)
         merged = {**self.overrides, **{k: values[k] for k in overrides}}
-        return Pack(
-            self.name, self.title, self.version, self.effective_from, self.effective_until,
-            self.source, self.path, self.parameters, MappingProxyType(values), self.rules,
-            self.spans, MappingProxyType(merged), self.exclusive, self.test_files,
+        return dataclasses.replace(
+            self, values=MappingProxyType(values), overrides=MappingProxyType(merged), _cache={},
         )
 
 
@@ -103,6 +161,8 @@ def load_pack(path: str | Path, overrides: Mapping[str, Any] | str | Path | None
         problems += _reference_problems(rule_document, raw_rules, manifest.parameters)
     for stage in _STAGES:
         problems += stage(rules)
+    for declared_stage in _DECLARED_STAGES:
+        problems += declared_stage(rules, manifest)
     problems += _exclusive_problems(manifest, document, rules)
     if overrides is not None and not problems:
         override_map, origin, where = _read_overrides(overrides, problems)
@@ -127,7 +187,42 @@ def load_pack(path: str | Path, overrides: Mapping[str, Any] | str | Path | None
         overrides=MappingProxyType({k: values[k] for k in override_map}),
         exclusive=manifest.exclusive,
         test_files=tuple(folder / name for name in manifest.tests),
+        attributes=MappingProxyType(dict(manifest.attributes)),
+        event_types=MappingProxyType(dict(manifest.event_types)),
     )
+
+
+def declarations_for(
+    packs: Sequence[Pack], named: Sequence[str] = (), resolve: Callable[[str], Pack | None] | None = None,
+) -> tuple[Declarations, list[Problem]]:
+    """The declarations of ``packs`` and of the packs ``named`` (found among ``packs`` or by
+    ``resolve``), merged; a name that cannot be found, or an attribute or event type that two
+    packs declare differently, is a problem."""
+    problems: list[Problem] = []
+    chosen = list(packs)
+    by_name = {pack.name: pack for pack in packs}
+    for name in named:
+        if name in by_name:
+            continue
+        found = resolve(name) if resolve is not None else None
+        if found is None:
+            problems.append(Problem(f"`declared_by` names pack `{name}`, which is not found", None,
+                                    "unknown-pack", suggestion(name, list(by_name))))
+            continue
+        by_name[name] = found
+        chosen.append(found)
+    attributes: dict[SubjectKind, dict[str, FieldSpec]] = {kind: {} for kind in SubjectKind}
+    events: dict[str, EventTypeSpec] = {}
+    for pack in chosen:
+        for kind, specs in pack.attributes.items():
+            for name, spec in specs.items():
+                if attributes[kind].setdefault(name, spec) != spec:
+                    problems.append(Problem(f"packs declare {kind.value} attribute `{name}` differently",
+                                            None, "declaration"))
+        for name, event in pack.event_types.items():
+            if events.setdefault(name, event) != event:
+                problems.append(Problem(f"packs declare event type `{name}` differently", None, "declaration"))
+    return Declarations(attributes, events), problems
 
 
 def _exclusive_problems(manifest: Manifest, document: Document, rules: list[RuleEntry]) -> list[Problem]:
@@ -162,12 +257,62 @@ def _validate(document: Document, model: Any, problems: list[Problem]) -> Any:
 # parameters
 
 
+def table_value(spec: ParameterSpec) -> BandTable | LookupTable:
+    """The value of a ``table`` or ``lookup`` parameter; raise ValueError on a bound or value
+    that is not a number."""
+    if spec.type == "lookup":
+        return LookupTable(MappingProxyType({k: to_decimal(v) for k, v in (spec.entries or {}).items()}))
+    rows = []
+    for band in spec.bands or ():
+        low = band.min if band.min is not None else band.above
+        high = band.max if band.max is not None else band.below
+        rows.append(BandRow(
+            None if low is None else to_decimal(low), band.min is not None,
+            None if high is None else to_decimal(high), band.max is not None,
+            to_decimal(band.value),
+        ))
+    return BandTable(tuple(rows))
+
+
+def table_problems(spec: ParameterSpec) -> list[tuple[tuple[str | int, ...], str]]:
+    """Gaps, overlaps and broken monotony of a band table, each with the path of the band."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    try:
+        table = table_value(spec)
+    except ValueError as error:
+        return [((), str(error))]
+    if not isinstance(table, BandTable):
+        return problems
+    order = sorted(range(len(table.rows)), key=lambda i: (
+        table.rows[i].low is not None, table.rows[i].low or Decimal(0), not table.rows[i].low_inclusive))
+    for a, b in zip(order, order[1:]):
+        first, second = table.rows[a], table.rows[b]
+        if first.high is None or second.low is None or first.high > second.low or (
+            first.high == second.low and first.high_inclusive and second.low_inclusive
+        ):
+            problems.append((("bands", b), f"band {b + 1} ({second.label()}) overlaps band {a + 1} ({first.label()})"))
+        elif first.high < second.low or not (first.high_inclusive or second.low_inclusive):
+            problems.append((("bands", b), f"gap between band {a + 1} ({first.label()}) and band {b + 1} "
+                                           f"({second.label()})"))
+    if spec.monotone is not None:
+        for a, b in zip(order, order[1:]):
+            lower, upper = table.rows[a].value, table.rows[b].value
+            if (spec.monotone == "increasing" and upper < lower) or (spec.monotone == "decreasing" and upper > lower):
+                problems.append((("bands", b, "value"), f"band {b + 1}'s value {upper} breaks the declared "
+                                 f"`monotone: {spec.monotone}` (band {a + 1} has {lower})"))
+    return problems
+
+
 def parameter_value(spec: ParameterSpec, raw: Any) -> ParamValue:
     """Read one parameter value as its declared type and check its range; raise ValueError."""
+    if spec.type in ("table", "lookup"):
+        if raw is not None:
+            raise ValueError("a table is changed in the pack, not by an override")
+        return table_value(spec)
     value = _typed(spec, raw)
     if spec.allowed is not None and value not in [_typed(spec, a) for a in spec.allowed]:
         raise ValueError(f"`{raw}` is not one of {', '.join(str(a) for a in spec.allowed)}")
-    if not isinstance(value, str):
+    if isinstance(value, (int, Decimal)):
         if spec.min is not None and value < to_decimal(spec.min):
             raise ValueError(f"`{raw}` is below the minimum {spec.min}")
         if spec.max is not None and value > to_decimal(spec.max):
@@ -203,6 +348,11 @@ def _parameter_values(
 ) -> dict[str, ParamValue]:
     values: dict[str, ParamValue] = {}
     for name, spec in manifest.parameters.items():
+        if spec.type in ("table", "lookup"):
+            for path, message in table_problems(spec):
+                problems.append(Problem(f"table `{name}`: {message}", document.span(("parameters", name) + path),
+                                        "table", "bands meet exactly: one's `max` is the next one's `above` "
+                                        "(or `below` and `min`)"))
         try:
             values[name] = parameter_value(spec, spec.default)
         except ValueError as error:
@@ -325,10 +475,15 @@ def _duplicate_ids(rules: list[RuleEntry]) -> list[Problem]:
     return problems
 
 
-def _subject_fields(rules: list[RuleEntry]) -> list[Problem]:
+def _subject_fields(rules: list[RuleEntry], manifest: Manifest) -> list[Problem]:
     problems = []
     for rule, document, index in rules:
-        allowed = set.intersection(*(set(SUBJECT_FIELDS[s]) for s in rule.subjects))
+        if not rule.subjects:
+            problems.append(Problem(f"rule `{rule.id}` names no subject", document.span(("rules", index, "subject")),
+                                    "type", "write `member`, `unit` or `community`"))
+            continue
+        allowed = set.intersection(*(set(SUBJECT_FIELDS[s]) | set(manifest.attributes.get(s, {}))
+                                     for s in rule.subjects))
         tests = [(("applies_if",), rule.applies_if)] + [
             (("then", j, "if"), measure.if_ or {}) for j, measure in enumerate(rule.then)
         ]
@@ -421,9 +576,141 @@ def _uses_rating(rule: Rule) -> bool:
     return any(part.rating is not None for part in parts)
 
 
+def rule_dependencies(rules: Sequence[Rule]) -> dict[str, list[str]]:
+    """For each rule, the rules whose outcomes it reads: those named by its ``outcome`` tests
+    (or all rules of the kind named), the rating rules when it reads a rating, and every
+    reprimand rule when it is ``unless: reprimanded``."""
+    ids = [rule.id for rule in rules]
+    by_kind: dict[RuleKind, list[str]] = {}
+    for rule in rules:
+        by_kind.setdefault(rule.kind, []).append(rule.id)
+    raters = [rule.id for rule in rules if rule.rating]
+    result: dict[str, list[str]] = {}
+    for rule in rules:
+        needs: list[str] = []
+        conditions = list(rule.when.walk()) if rule.when else []
+        for item in rule.score or ():
+            for measure in (item.periods,):
+                if measure is not None:
+                    conditions += list(measure.of.walk())
+        for condition in conditions:
+            if condition.outcome is not None:
+                test = condition.outcome
+                needs += [r for r in test.rules if r in ids] if test.rule is not None else by_kind.get(test.kind, [])  # type: ignore[arg-type]
+            if condition.rating is not None and not rule.rating:
+                needs += raters
+        if rule.kind.is_money and not rule.rating:
+            needs += raters  # money facts carry the tier (rating-linked amounts read it)
+        if rule.unless == "reprimanded":
+            needs += by_kind.get(RuleKind.REPRIMAND, [])
+        result[rule.id] = list(dict.fromkeys(n for n in needs if n != rule.id or condition_reads_self(rule)))
+    return result
+
+
+def condition_reads_self(rule: Rule) -> bool:
+    """A rule that reads its own outcomes of an earlier year does not depend on itself now."""
+    return any(c.outcome is not None and rule.id in c.outcome.rules and c.outcome.offset == 0
+               for c in (rule.when.walk() if rule.when else ()))
+
+
+def rule_stages(rules: Sequence[Rule]) -> dict[str, int]:
+    """Each rule's stage: 1 for rules that read no outcome, else one more than the latest stage
+    of the rules it reads (rules in a cycle get no stage; :func:`_cycles` reports them)."""
+    needs = rule_dependencies(rules)
+    stages: dict[str, int] = {}
+
+    def stage(rule_id: str, path: tuple[str, ...]) -> int:
+        if rule_id in stages:
+            return stages[rule_id]
+        if rule_id in path:
+            return 1
+        value = 1 + max((stage(n, path + (rule_id,)) for n in needs.get(rule_id, ()) if n not in path + (rule_id,)),
+                        default=0)
+        stages[rule_id] = value
+        return value
+
+    for rule in rules:
+        stage(rule.id, ())
+    return stages
+
+
+def _cycles(rules: list[RuleEntry]) -> list[Problem]:
+    """Rules that read each other's outcomes, in a circle, cannot be ordered: each rule in a
+    cycle is reported at its own position, with the whole cycle."""
+    needs = rule_dependencies([rule for rule, _, _ in rules])
+    where = {rule.id: document.span(("rules", index)) for rule, document, index in rules}
+    problems: list[Problem] = []
+    reported: set[frozenset[str]] = set()
+
+    def visit(rule_id: str, path: list[str]) -> None:
+        for other in needs.get(rule_id, ()):
+            if other in path:
+                cycle = path[path.index(other):]
+                key = frozenset(cycle)
+                if key not in reported:
+                    reported.add(key)
+                    shown = " → ".join(cycle + [other])
+                    for member in cycle:
+                        problems.append(Problem(
+                            f"rule `{member}` is in a cycle of rules that read each other's outcomes: {shown}",
+                            where.get(member), "cycle",
+                            "a rule may read outcomes only of rules that do not read it back",
+                        ))
+            elif len(path) < 64:
+                visit(other, path + [other])
+
+    for rule, _, _ in rules:
+        visit(rule.id, [rule.id])
+    return problems
+
+
+def _declared_names(rules: list[RuleEntry], manifest: Manifest) -> list[Problem]:
+    """Attributes, event types and event fields a rule names must be declared (by the core
+    model or the pack), and rules that `outcome` tests name must exist."""
+    problems: list[Problem] = []
+    ids = [rule.id for rule, _, _ in rules]
+    event_types = set(CORE_EVENT_TYPES) | set(manifest.event_types)
+    for rule, document, index in rules:
+        attributes = set.intersection(*(set(SUBJECT_FIELDS[s]) | set(manifest.attributes.get(s, {}))
+                                        for s in rule.subjects)) if rule.subjects else set()
+        raw = document.data["rules"][index] if isinstance(document.data, dict) else {}
+        for path, value in _walk(raw, ("rules", index)):
+            key = path[-1] if path else None
+            parent = path[-2] if len(path) > 1 else None
+            if key == "type" and parent == "events" and value not in event_types:
+                problems.append(Problem(f"unknown event type `{value}` in rule `{rule.id}`", document.span(path),
+                                        "unknown-event-type", suggestion(str(value), sorted(event_types)), path))
+            elif key == "name" and parent == "attribute" and value not in attributes:
+                problems.append(Problem(f"unknown attribute `{value}` in rule `{rule.id}`", document.span(path),
+                                        "unknown-attribute", suggestion(str(value), sorted(attributes))
+                                        or "declare it under `attributes:` in pack.yaml", path))
+            elif parent == "outcome" and key == "rule" or (len(path) > 2 and path[-3] == "outcome" and parent == "rule"):
+                if value not in ids:
+                    problems.append(Problem(f"`outcome` names rule `{value}`, which is not in the pack",
+                                            document.span(path), "unknown-rule", suggestion(str(value), ids), path))
+        if rule.amount is not None:
+            try:
+                expr = parse_expr(rule.amount)
+            except ValueError:
+                continue
+            for attr in formula_attributes(expr):
+                if attr.name not in attributes:
+                    path = ("rules", index, "amount")
+                    problems.append(Problem(f"unknown attribute `{attr.name}` in the formula of rule `{rule.id}`",
+                                            document.span(path), "unknown-attribute",
+                                            suggestion(attr.name, sorted(attributes)), path))
+    return problems
+
+
+_DECLARED_STAGES: tuple[Callable[[list[RuleEntry], Manifest], list[Problem]], ...] = (
+    _subject_fields,
+    _declared_names,
+)
+
+
 _STAGES: tuple[Callable[[list[RuleEntry]], list[Problem]], ...] = (
     _duplicate_ids,
-    _subject_fields,
     _rating_rules,
     _rating_dependencies,
+    _cycles,
 )

@@ -606,7 +606,7 @@ def full_amounts(pack: Pack, rule: Rule) -> dict[str, Decimal]:
     """The rule's monthly (or yearly) amount at the pack's parameter values: ``{"": amount}`` for
     a formula, one per tier for ``amount_by_tier``; raises if a formula cannot be computed."""
     if rule.amount is not None:
-        numbers = {k: to_decimal(v) for k, v in pack.values.items() if not isinstance(v, str)}
+        numbers = {k: to_decimal(v) for k, v in pack.values.items() if isinstance(v, (int, Decimal))}
         return {"": evaluate_formula(parse_expr(rule.amount), numbers)}
     return {tier: to_decimal(resolve(pack, value)) for tier, value in (rule.amount_by_tier or {}).items()}
 
@@ -752,7 +752,7 @@ def _negative_corner(pack: Pack, rules: Sequence[Rule]) -> dict[str, str] | None
         if len(names) > 8:
             continue  # 2^8 corners at most
         for values in itertools.product(*ends):
-            numbers = {k: to_decimal(v) for k, v in pack.values.items() if not isinstance(v, str)}
+            numbers = {k: to_decimal(v) for k, v in pack.values.items() if isinstance(v, (int, Decimal))}
             numbers.update({name: to_decimal(value) for name, value in zip(names, values)})
             try:
                 if evaluate_formula(parse_expr(rule.amount), numbers) < 0:

@@ -33,6 +33,7 @@ from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
 from ..domain.model import (
+    PackEvent,
     Activity,
     ActivityKind,
     AgreedItem,
@@ -64,6 +65,7 @@ from ..policy.documents import Condition, ParameterSpec, Rule
 from ..policy.pack import Pack
 
 __all__ = [
+    "pack_event",
     "DEFAULT_TIERS",
     "Size",
     "activity",
@@ -470,6 +472,16 @@ def inspection(
 def rectification(findings: Sequence[str], *, between: Window, id: str = "E1") -> SearchStrategy[Rectification]:
     """A finding rectified and closed (整改销号) on a day in ``between``."""
     return _strategy(lambda d: Rectification(id=id, date=d.day(between), finding=d.pick(findings)))
+
+
+def pack_event(
+    event_type: str, fields: Mapping[str, SearchStrategy[Any]], *, between: Window, id: str = "X1",
+) -> SearchStrategy[PackEvent]:
+    """An event of a pack-declared type with the given field strategies (plain JSON values)."""
+    return st.builds(
+        lambda day, values: PackEvent(id=id, date=day, type=event_type, fields=values),
+        st.dates(*between), st.fixed_dictionaries(dict(fields)),
+    )
 
 
 def assessment(
