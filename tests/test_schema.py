@@ -166,7 +166,8 @@ MISTAKES = [
     ("policies/tongjiang/pack.yaml", 'from: "2024-01-01"', 'from: "2024-13-01"', ["effective", "from"]),
     ("examples/small/dataset.yaml", "kind: party_government", "kind: party_govt", ["units", 0, "kind"]),
     ("examples/small/dataset.yaml", "in_service: true", "in_servce: true", ["members", 0]),
-    ("examples/small/dataset.yaml", "    type: unit_report\n", "    type: unit_reprt\n", ["events", 0, "type"]),
+    # any other lowercase type is a pack's event (checked against the packs in use on load)
+    ("examples/small/dataset.yaml", "    type: unit_report\n", "    type: Unit-Report\n", ["events", 0, "type"]),
     ("examples/small/dataset.yaml", "    kind: collective\n", "    kind: colective\n", ["events", 2, "kind"]),
     ("examples/small/dataset.yaml", 'score: "78.5"', 'score: "78,5"', ["events", 6, "score"]),
     ("examples/small/dataset.yaml", "    unit: U0001\n    grid: G001\n", "    grid: G001\n", ["members", 0]),

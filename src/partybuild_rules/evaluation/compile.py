@@ -129,7 +129,7 @@ def resolve(pack: Pack, value: int | str) -> ParamValue:
 
 def _integer(pack: Pack, value: int | str, what: str) -> int:
     resolved = resolve(pack, value)
-    if isinstance(resolved, str) or int(resolved) != resolved:
+    if not isinstance(resolved, (int, Decimal)) or int(resolved) != resolved:
         raise ValueError(f"{what} must be a whole number, got `{resolved}`")
     return int(resolved)
 
@@ -169,7 +169,8 @@ def parameters_of(pack: Pack, rule: Rule) -> dict[str, str]:
 
 def _stage(pack: Pack, rule: Rule) -> int:
     """The rule's place in the order of evaluation: after every rule whose outcomes it reads."""
-    return pack._cache.setdefault("stages", rule_stages(pack.rules))[rule.id]
+    stages: dict[str, int] = pack._cache.setdefault("stages", rule_stages(pack.rules))
+    return stages[rule.id]
 
 
 def _filter(model: Any) -> dict[str, Any]:

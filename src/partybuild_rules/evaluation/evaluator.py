@@ -37,7 +37,7 @@ from . import facts as F
 from .compile import Program, Query, compile_pack, resolve
 from ..data.datasets import check_declared
 from .engines.durable import Engine, Fired
-from .measures import holds
+from .measures import bound_value, holds
 
 __all__ = ["Evaluator", "evaluate", "Progress"]
 
@@ -235,7 +235,7 @@ class Evaluator:
                 target = index.units[subject.id].leader or f"{subject.name}主要领导"
             deadline = None
             if measure.deadline_days is not None:
-                days = int(resolve(self.pack, measure.deadline_days))
+                days = int(bound_value(self.pack, measure.deadline_days))
                 deadline = (on or date(index.year, 12, 31)) + timedelta(days=days)
             yield Measure(measure=measure.measure, target=target, revoke=measure.revoke, deadline=deadline)
 
@@ -247,7 +247,7 @@ class Evaluator:
             if leaf.condition.count is not None:
                 name, bound = leaf.condition.count.bound
                 limit = bound[0] if name == "between" else bound
-                return int(fact[leaf.field]), int(resolve(self.pack, limit))
+                return int(fact[leaf.field]), int(bound_value(self.pack, limit))
         if query.kind == "streak2":
             return int(fact.get("length", 0)), query.threshold or 0
         return 0, 0

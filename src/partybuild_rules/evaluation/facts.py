@@ -515,13 +515,19 @@ def _item_amount(
     """A score item's measure for the year: a sum or count of events, or a number of periods."""
     if item.periods is not None:
         periods = index.known_periods(item.periods.period)
-        return Decimal(sum(
-            1 for period in periods
-            if holds(item.periods.of, lambda c, p=period: measurer.value(c, subject, p))
-        ))
+        held = 0
+        for period in periods:
+            if holds(item.periods.of, _value_in(measurer, subject, period)):
+                held += 1
+        return Decimal(held)
     condition = _Leafy(item.sum, item.count)
     _, value = measurer.value(condition, subject, year)
     return Decimal(value) / 100 if item.sum is not None else Decimal(value)
+
+
+def _value_in(measurer: Measurer, subject: Subject, period: Period) -> Callable[[Any], tuple[bool, Any]]:
+    """A leaf's value for one subject in one period."""
+    return lambda condition: measurer.value(condition, subject, period)
 
 
 @dataclass(frozen=True)
@@ -728,7 +734,7 @@ def general_streak_facts(
         run_start: Period | None = None
         length = 0
         while period is not None and period <= last:
-            if holds(streak.of, lambda c, p=period: measurer.value(c, subject, p)):
+            if holds(streak.of, _value_in(measurer, subject, period)):
                 if run_start is None:
                     run_start, length = period, 0
                 length += 1

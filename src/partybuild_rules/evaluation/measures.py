@@ -164,9 +164,9 @@ def _holds(pack: Pack, condition: Condition, value_of: Callable[[Condition], tup
         if not known:
             return False
         if name == "equals":
-            return (value == (int(wanted) if isinstance(wanted, bool) else wanted)) != negate
+            return bool(value == (int(wanted) if isinstance(wanted, bool) else wanted)) != negate
         if name == "one_of":
-            return (value in wanted) != negate
+            return bool(value in wanted) != negate
         return _compare(pack, value, (name, wanted), negate, whole=False)
     if condition.rating is not None:
         if value == "":
@@ -188,8 +188,9 @@ def _compare(pack: Pack, value: int, bound: tuple[str, Any], negate: bool, whole
         return inside != negate
     op = _FLIP[name] if negate else name
     target = at(limit)
-    return {"at_least": value >= target, "at_most": value <= target,
-            "less_than": value < target, "more_than": value > target}[op]
+    results: dict[str, bool] = {"at_least": value >= target, "at_most": value <= target,
+                                "less_than": value < target, "more_than": value > target}
+    return results[op]
 
 
 def outcome_matches(test: OutcomeTest, outcome: Any) -> bool:

@@ -17,7 +17,7 @@ from typing import Any, Iterator, Literal, Mapping, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
-from ..domain.model import CORE_EVENT_TYPES, Dataset, SubjectKind
+from ..domain.model import CORE_EVENT_TYPES, Dataset, PackEvent, SubjectKind
 from ..domain.money import FEN, to_decimal
 from .loader import suggestion
 
@@ -194,6 +194,7 @@ def declaration_problems(data: Dataset, declared: Declarations) -> list[tuple[Pa
                              "model nor a pack in use declares it",
                              suggestion(event.type, known_types) or "event types: " + ", ".join(known_types)))
             continue
+        assert isinstance(event, PackEvent)
         problems += _check_values(("events", i), event.fields, spec.fields, ids, f"`{event.type}` field")
     return problems
 

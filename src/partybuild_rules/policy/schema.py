@@ -202,9 +202,27 @@ _EVENT_COMMON = {
     "type": ("事件类型", "unit_report · member_report_in · activity · joint_meeting · two_way_review · "
              "inspection · rectification · assessment"),
 }
+_DATASET_DOCS["PackEvent"] = {
+    "type": ("事件类型", "an event type a pack declares under `event_types:`, e.g. dues_payment"),
+    "fields": ("字段", "the fields the pack declares, written beside `id`, `date` and `type`"),
+}
+_ATTRIBUTES = ("扩展属性", "attributes that the packs in use declare, e.g. {monthly_income: \"4200.00\"}")
+for _record in ("Community", "ResidentUnit", "Member"):
+    _DATASET_DOCS[_record]["attributes"] = _ATTRIBUTES
+_DATASET_DOCS["Dataset"]["declared_by"] = (
+    "扩展数据所属政策包", "packs (by name) that declare this dataset's attributes and pack events, e.g. "
+    "[party-dues, points]; it can then be evaluated with other packs too")
 for _event in ("UnitReport", "MemberReportIn", "Activity", "JointMeeting", "TwoWayReview", "Inspection",
-               "Rectification", "Assessment"):
+               "Rectification", "Assessment", "PackEvent"):
     _DATASET_DOCS[_event] = {**_EVENT_COMMON, **_DATASET_DOCS[_event]}
+
+_BOUND_DOCS = {
+    "at_least": ("不少于", "at least this many (inclusive)"),
+    "at_most": ("不多于", "at most this many (inclusive)"),
+    "less_than": ("少于", "fewer than this (exclusive)"),
+    "more_than": ("多于", "more than this (exclusive)"),
+    "between": ("介于", "[low, high], both inclusive"),
+}
 
 _POLICY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
     "Manifest": {
@@ -218,6 +236,33 @@ _POLICY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
         "exclusive": ("互斥结果", "pairs of rule kinds or rule ids no subject may get in one year, "
                       "e.g. [commendation, reprimand]"),
         "tests": ("测试文件", "policy test files (cases), relative to pack.yaml; run by `partybuild-rules test`"),
+        "attributes": ("扩展属性", "typed attributes the pack adds to subjects, by subject kind, e.g. "
+                       "{member: {monthly_income: {type: money, personal: true}}}"),
+        "event_types": ("扩展事件类型", "the pack's own event types with their typed fields, e.g. dues_payment"),
+    },
+    "FieldSpec": {
+        "type": ("类型", "money 金额 · decimal 小数 · integer 整数 · text 文本 · date 日期 · month 月份 · boolean 是否 · "
+                 "{one_of: [...]} 可选值 · {ref: member|unit|community} 引用"),
+        "title": ("名称", "in Chinese, e.g. 月工资收入（税后）"),
+        "required": ("必填", "true: every record must give it"),
+        "personal": ("个人数据", "true: never shown in summaries, tables, explanations or provenance"),
+    },
+    "OneOf": {"one_of": ("可选值", "the allowed texts, e.g. [在职, 离退休, 学生]")},
+    "RefTo": {
+        "ref": ("引用对象", "member 党员 · unit 驻区单位 · community 社区"),
+        "many": ("多个", "true: a list of ids"),
+    },
+    "EventTypeSpec": {
+        "title": ("事件名称", "in Chinese, e.g. 党费交纳"),
+        "fields": ("字段", "the event's fields beside id, date and type; it counts for every subject a "
+                   "`ref` field names"),
+    },
+    "Band": {
+        "min": ("下限（含）", "inclusive lower bound; leave out with `above` for an open band"),
+        "above": ("下限（不含）", "exclusive lower bound"),
+        "max": ("上限（含）", "inclusive upper bound"),
+        "below": ("上限（不含）", "exclusive upper bound; leave out both for an open top band"),
+        "value": ("值", "the value for numbers in the band, e.g. \"0.005\""),
     },
     "Effective": {
         "from": ("生效日期", "YYYY-MM-DD"),
@@ -226,8 +271,11 @@ _POLICY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
     "ParameterSpec": {
         "title": ("参数名称", "in Chinese; mark illustrative values 示例值"),
         "unit": ("单位", "e.g. 月, 元/月, 分"),
-        "type": ("类型", "integer 整数 · decimal 小数 · money 金额（元） · text 文本"),
+        "type": ("类型", "integer 整数 · decimal 小数 · money 金额（元） · text 文本 · table 分档表 · lookup 对照表"),
         "default": ("默认值", "the value used unless overridden"),
+        "bands": ("分档", "table: bands that meet without gap or overlap, e.g. {above: 3000, max: 5000, value: 0.01}"),
+        "entries": ("对照值", "lookup: a value per key, e.g. {collective: 5, party_lesson: 3}"),
+        "monotone": ("单调", "table: increasing or decreasing values from the lowest band up (checked)"),
         "min": ("最小值", "optional lower bound, checked for defaults and overrides"),
         "max": ("最大值", "optional upper bound, checked for defaults and overrides"),
         "allowed": ("可选值", "optional list of allowed values"),
@@ -242,7 +290,7 @@ _POLICY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
                "e.g. R2.member-absence"),
         "title": ("规则名称", "in Chinese"),
         "kind": ("规则类别", "evaluation 考核评价 · commendation 表彰 · reprimand 问责 · compliance 合规检查 · "
-                 "allowance 待遇经费"),
+                 "allowance 待遇经费 · charge 应缴费用"),
         "subject": ("对象", "member 党员 · unit 驻区单位 · community 社区, or a list such as [unit, community]"),
         "source": ("依据条款", "the clause of the source document the rule implements, quoted in every outcome"),
         "applies_if": ("适用条件", "tests on the subject's fields, e.g. {in_service: true}"),
@@ -258,12 +306,19 @@ _POLICY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
                    "e.g. $committee_multiplier * $minimum_income"),
         "amount_by_tier": ("按档次金额", "allowance: tier → amount, e.g. {好: $new_org_funds_good}"),
         "prorate": ("折算", "by_days: amount × days held / days in the month, half-up to 0.01 yuan; none"),
+        "rounding": ("舍入", "fen 分 (default) · jiao 角 · yuan 元, half up"),
         "local": ("本社区档次", "false: read the rating of the community where the role is held"),
         "monotone": ("单调", "true: one more counted event never adds an outcome"),
         "note": ("备注", "free text"),
     },
     "Condition": {
-        "all": ("同时满足", "several rating conditions on the same subject"),
+        "all": ("同时满足", "every condition of the list holds"),
+        "any": ("满足其一", "at least one condition of the list holds"),
+        "not": ("不满足", "the condition does not hold (a value not recorded satisfies neither)"),
+        "streak": ("连续期间", "consecutive periods in which a condition holds, once per streak"),
+        "sum": ("合计", "the total of a numeric field of matching events per period"),
+        "attribute": ("属性", "a test of the subject's attribute, e.g. {name: category, equals: 学生}"),
+        "outcome": ("其他规则结果", "outcomes of other rules for the subject (rule chaining)"),
         "absence_streak": ("连续未参加", "consecutive months without a matching activity"),
         "count": ("计数", "matching events per period, compared with a bound"),
         "rating": ("考核档次", "the subject's annual rating in a year"),
@@ -282,9 +337,42 @@ _POLICY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "Count": {
         "events": ("事件", "which events count"),
-        "per": ("期间", "month 月 · quarter 季度 · half_year 半年 · year 年"),
-        "less_than": ("少于", "one outcome per period with fewer than this many events"),
-        "at_least": ("不少于", "one outcome per period with at least this many events"),
+        "per": ("期间", "month 月 · quarter 季度 · half_year 半年 · year 年 (default: the rule's)"),
+        **_BOUND_DOCS,
+    },
+    "Bounds": dict(_BOUND_DOCS),
+    "Sum": {
+        "events": ("事件", "which events count"),
+        "field": ("字段", "the numeric field summed, e.g. points"),
+        "value": ("公式", "a formula over each event's fields, e.g. lookup($activity_points, kind)"),
+        "per": ("期间", "month 月 · quarter 季度 · half_year 半年 · year 年 (default: the rule's)"),
+        **_BOUND_DOCS,
+    },
+    "AttributeTest": {
+        "name": ("属性", "an attribute the pack declares, or a core field such as in_service"),
+        "equals": ("等于", "the value, e.g. 学生"),
+        "one_of": ("属于", "a list of values"),
+        "recorded": ("已登记", "true: the value is recorded; false: it is missing"),
+        **_BOUND_DOCS,
+    },
+    "GeneralStreak": {
+        "period": ("期间", "month 月 · quarter 季度 · half_year 半年 · year 年"),
+        "of": ("每期条件", "the condition each period of the streak satisfies"),
+        "reaches": ("达到", "the number of consecutive periods, e.g. $unpaid_months"),
+        "counts_from": ("起算", "reported_in (a member's report-in date) or a date attribute; default: "
+                        "the first recorded period"),
+    },
+    "OutcomeTest": {
+        "rule": ("规则", "a rule id or a list of ids of the same pack"),
+        "kind": ("规则类别", "or all rules of a kind, e.g. compliance"),
+        "year": ("年度", "current 本年度 · previous 上一年度 · or an offset such as -2"),
+        "tier": ("档次", "only evaluations of this tier"),
+        "score": ("得分", "only evaluations whose score is in these bounds"),
+        **_BOUND_DOCS,
+    },
+    "Periods": {
+        "period": ("期间", "month 月 · quarter 季度 · half_year 半年 · year 年"),
+        "of": ("条件", "the condition a period satisfies to count"),
     },
     "EventFilter": {
         "type": ("事件类型", "unit_report · member_report_in · activity · joint_meeting · two_way_review · "
@@ -292,6 +380,8 @@ _POLICY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
         "kind": ("活动类别", "activities only"),
         "co_building": ("联学共建活动", "activities only"),
         "part": ("考评类别", "assessments only: daily 日常纪实考评 · year_end 年末综合考核"),
+        "where": ("字段条件", "other fields of the event, e.g. {reason: 志愿服务}"),
+        "dated_by": ("计入期间依据", "the `date` or `month` field that places the event in a period (default: date)"),
     },
     "RatingCondition": {
         "year": ("年度", "current 本年度 · previous 上一年度 · or an offset such as -2"),
@@ -308,11 +398,15 @@ _POLICY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
         "title": ("评分项名称", "e.g. 日常纪实考评"),
         "events": ("事件", "the events scored"),
         "field": ("得分字段", "the event field averaged, or per subject kind, e.g. {unit: score_of_unit}"),
-        "weight": ("权重", "e.g. $daily_weight"),
+        "weight": ("权重", "e.g. $daily_weight (default 1)"),
+        "sum": ("合计", "a sum of event values over the year"),
+        "count": ("计数", "a count of events over the year"),
+        "periods": ("期间数", "the number of periods of the year in which a condition holds"),
+        "subtract": ("扣减", "true: deducted from the score"),
     },
     "Tier": {
         "tier": ("档次", "e.g. 好"),
-        "min": ("最低分（含）", "inclusive lower bound"),
+        "min": ("最低分（含）", "inclusive lower bound; leave out for a lowest tier open below"),
         "below": ("上限（不含）", "exclusive upper bound; give `below` or `max`"),
         "max": ("最高分（含）", "inclusive upper bound; give `below` or `max`"),
     },
@@ -327,7 +421,7 @@ _ENUMS: dict[str, dict[str, str]] = {
                      "volunteer": "志愿服务", "other": "其他"},
     "SubjectKind": {"member": "党员", "unit": "驻区单位", "community": "社区"},
     "RuleKind": {"evaluation": "考核评价", "commendation": "表彰", "reprimand": "问责",
-                 "compliance": "合规检查", "allowance": "待遇经费"},
+                 "compliance": "合规检查", "allowance": "待遇经费", "charge": "应缴费用"},
     "Granularity": {"month": "月", "quarter": "季度", "half_year": "半年", "year": "年"},
 }
 
@@ -337,6 +431,7 @@ _RULE_SHAPES = {
     "commendation": ["when", "then"],
     "compliance": ["when", "finding"],
     "allowance": ["per"],
+    "charge": ["per"],
 }
 
 
@@ -350,6 +445,7 @@ def dataset_schema() -> dict[str, Any]:
     defs = body.pop("$defs")
     defs["Dataset"] = body
     _finish(defs, _DATASET_DOCS)
+    _pack_events(defs)
     return {
         "$schema": DRAFT,
         "title": "partybuild-rules 数据集 dataset",
@@ -367,6 +463,7 @@ def policy_schema() -> dict[str, Any]:
     refs, top = models_json_schema([(m, "validation") for m in models], schema_generator=_Generator)
     defs = top["$defs"]
     _finish(defs, {**_POLICY_DOCS, **_DATASET_DOCS})
+    _pack_events(defs)
     _policy_constraints(defs)
     return {
         "$schema": DRAFT,
@@ -428,7 +525,8 @@ def _policy_constraints(defs: dict[str, Any]) -> None:
     """What the models check in validators, as far as a schema can say it."""
     defs["Condition"].update(minProperties=1, maxProperties=1)
     defs["Tier"]["oneOf"] = [{"required": ["below"]}, {"required": ["max"]}]
-    defs["Count"]["oneOf"] = [{"required": ["less_than"]}, {"required": ["at_least"]}]
+    for bounded in ("Count", "Sum", "Bounds"):
+        defs[bounded]["oneOf"] = [{"required": [name]} for name in _BOUND_DOCS]
     defs["Rule"]["allOf"] = [
         {"if": {"required": ["kind"], "properties": {"kind": {"const": kind}}}, "then": {"required": need}}
         for kind, need in _RULE_SHAPES.items()
@@ -439,6 +537,36 @@ def _policy_constraints(defs: dict[str, Any]) -> None:
     defs["Case"]["anyOf"] = [{"required": ["expect"]}, {"required": ["expect_none"]}]
     defs["ExpectNone"]["minProperties"] = 1
     defs["Expect"]["minProperties"] = 1
+
+
+_CORE_EVENTS = {"unit_report": "UnitReport", "member_report_in": "MemberReportIn", "activity": "Activity",
+                "joint_meeting": "JointMeeting", "two_way_review": "TwoWayReview", "inspection": "Inspection",
+                "rectification": "Rectification", "assessment": "Assessment"}
+
+
+def _pack_events(defs: dict[str, Any]) -> None:
+    """Events by ``type``: a core type's own schema, any other type a pack event whose fields
+    stand beside ``id``, ``date`` and ``type`` (checked against the packs in use on load)."""
+    pack_event = defs.get("PackEvent")
+    if pack_event is not None:
+        pack_event["properties"].pop("fields", None)
+        pack_event["additionalProperties"] = True
+        pack_event["properties"]["type"]["not"] = {"enum": list(_CORE_EVENTS)}
+    dataset = defs.get("Dataset")
+    if dataset is None:
+        return
+    events = dataset["properties"]["events"]
+    dispatch = {
+        "type": "object",
+        "required": ["type"],
+        "allOf": [
+            {"if": {"required": ["type"], "properties": {"type": {"const": value}}},
+             "then": {"$ref": f"#/$defs/{name}"}}
+            for value, name in _CORE_EVENTS.items()
+        ] + [{"if": {"required": ["type"], "properties": {"type": {"not": {"enum": list(_CORE_EVENTS)}}}},
+              "then": {"$ref": "#/$defs/PackEvent"}}],
+    }
+    events["items"] = dispatch
 
 
 def _walk(node: Any, change: Callable[[dict[str, Any]], None]) -> None:

@@ -770,7 +770,7 @@ def _bounds(pack: Pack, rule: Rule) -> list[tuple[str, int, int]]:
     """Each tier as ``(name, low, high)`` in hundredths of a point, both inclusive."""
     result = []
     for tier in rule.tiers or ():
-        low = int(to_decimal(resolve(pack, tier.min)) * 100)
+        low = int(to_decimal(resolve(pack, tier.min)) * 100) if tier.min is not None else -10**9
         if tier.below is not None:
             high = int((to_decimal(resolve(pack, tier.below)) * 100).to_integral_value(rounding="ROUND_CEILING")) - 1
         else:
@@ -809,7 +809,9 @@ def _score_witness(pack: Pack, rule: Rule, score: int, year: int) -> Dataset | N
     }
     subject = "U1" if kind is SubjectKind.UNIT else "C1"
     for item in rule.score or ():
-        field_ = item.field if isinstance(item.field, str) else item.field.get(kind, "")
+        if item.events is None:
+            continue
+        field_ = item.field if isinstance(item.field, str) else (item.field or {}).get(kind, "")
         event = counted_event(raw, item.events.model_dump(), kind, subject, date(year, 12, 15), value=value,
                               field=field_)
         if event is None:

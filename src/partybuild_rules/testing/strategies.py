@@ -707,7 +707,9 @@ def _steer(d: _Draw, pack: Pack, rule: Rule, raw: dict[str, Any], year: int) -> 
         record["roles"] = [h for h in record["roles"] if h["role"] != condition.holds_role] + [holding]
     value = _score(d)
     for item in rule.score or ():
-        field = item.field if isinstance(item.field, str) else item.field.get(kind, "")
+        if item.events is None:
+            continue  # sums, counts and periods are drawn from the rule's other events
+        field = item.field if isinstance(item.field, str) else (item.field or {}).get(kind, "")
         event = counted_event(raw, item.events.model_dump(), kind, subject, d.day(in_year), value=value, field=field)
         if event is not None:
             add_event(raw, event)
