@@ -159,7 +159,7 @@ MISTAKES = [
      ["rules", 1, "when", "absence_streak", "reaches"]),
     ("policies/tongjiang/compliance.yaml", "per: month", "per: monthly", ["rules", 0, "when", "count", "per"]),
     ("policies/tongjiang/evaluation.yaml", "{tier: 好, min: $tier_good_min, max: 100}",
-     "{tier: 好, min: $tier_good_min}", ["rules", 0, "tiers", 0]),
+     "{tier: 好, min: $tier_good_min, max: 100, below: 101}", ["rules", 0, "tiers", 0]),
     ("policies/tongjiang/allowance.yaml", "prorate: by_days", "prorate: by_day", ["rules", 0, "prorate"]),
     ("policies/tongjiang/pack.yaml", "version:", "verion:", []),
     ("policies/tongjiang/pack.yaml", "type: integer", "type: int", ["parameters", "absence_months", "type"]),

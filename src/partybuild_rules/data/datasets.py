@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typing
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -44,12 +45,20 @@ def check_declared(data: Dataset, packs: Pack | Sequence[Pack] = (), document: D
     """Raise :class:`DataError` for every attribute and pack event of ``data`` that the packs in
     use (and those ``data.declared_by`` names) do not declare, or whose value has the wrong type."""
     in_use = (packs,) if isinstance(packs, Pack) else tuple(packs)
+    key = tuple(sorted((p.name, p.version, str(p.path)) for p in in_use))
+    if key in data._declared:
+        return
     declared, problems = declarations_for(in_use, data.declared_by, _bundled_named)
+    if problems:  # without those declarations every record of theirs would be reported too
+        if document is not None:
+            problems = [replace(p, span=p.span or document.span(("declared_by",))) for p in problems]
+        raise DataError(problems)
     for path, message, hint in declaration_problems(data, declared):
         span = document.span(path) if document is not None else None
         problems.append(Problem(message, span, "declaration", hint, path))
     if problems:
         raise DataError(problems)
+    data._declared.add(key)
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:

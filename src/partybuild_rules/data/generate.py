@@ -24,6 +24,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
+from .generate_packs import add_pack_records
+
 __all__ = ["generate", "write_dataset"]
 
 Record = dict[str, Any]
@@ -1010,7 +1012,11 @@ def _numbered(events: list[Record]) -> list[Record]:
 # --- Public API ----------------------------------------------------------------------------
 
 
-def generate(*, scale: int = 1, seed: int = 2024, year: int = 2024) -> dict[str, object]:
+EXTRA_MEMBERS = 300
+"""Members who are not in service (retirees, students, …) per block, for the dues pack."""
+
+
+def generate(*, scale: int = 1, seed: int = 2024, year: int = 2024) -> dict[str, Any]:
     """A synthetic dataset shaped like :class:`partybuild_rules.domain.model.Dataset`, as plain JSON data.
 
     ``scale`` repeats the report's numbers (scale 10: 90 communities, 1,600 units, 21,740
@@ -1029,7 +1035,7 @@ def generate(*, scale: int = 1, seed: int = 2024, year: int = 2024) -> dict[str,
         ratings.extend(_ratings(block, tiers, year))
         events.extend(_block_events(rng, ids, block, tiers, window))
     suffix = "" if scale == 1 else f"，×{scale}"
-    return {
+    data: dict[str, Any] = {
         "name": f"同江市城市基层党建{year}年度数据（合成{suffix}）",
         "covers": {"start": window.start.isoformat(), "end": window.end.isoformat()},
         "communities": [c for b in blocks for c in b.communities],
@@ -1040,6 +1046,8 @@ def generate(*, scale: int = 1, seed: int = 2024, year: int = 2024) -> dict[str,
         "ratings": ratings,
         "events": _numbered(events),
     }
+    add_pack_records(data, seed=seed, year=year, extra_members=EXTRA_MEMBERS * scale)
+    return data
 
 
 def write_dataset(path: Path, data: dict[str, object]) -> None:

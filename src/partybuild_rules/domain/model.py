@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PrivateAttr,
     SerializerFunctionWrapHandler,
     StrictBool,
     Tag,
@@ -372,6 +373,9 @@ class Dataset(_Record):
     inspection_groups: tuple[InspectionGroup, ...] = ()
     ratings: tuple[Rating, ...] = ()
     events: tuple[Event, ...] = ()
+
+    _declared: set[Any] = PrivateAttr(default_factory=set)
+    """Declarations this dataset has been checked against (so evaluating does not check again)."""
 
     @model_validator(mode="after")
     def _integrity(self) -> Dataset:

@@ -345,13 +345,13 @@ def _engine_rules(pack: Pack, query: Query) -> list[EngineRule]:
 def _tier_rules(pack: Pack, query: Query, base: list[dict[str, Any]]) -> list[EngineRule]:
     result = []
     for tier in query.rule.tiers or ():
+        high: list[dict[str, Any]] = []
         if tier.below is not None:
-            high: dict[str, Any] = {"$lt": {"score_x100": _hundredths(pack, tier.below)}}
-        else:
-            assert tier.max is not None
-            high = {"$lte": {"score_x100": _hundredths(pack, tier.max)}}
+            high = [{"$lt": {"score_x100": _hundredths(pack, tier.below)}}]
+        elif tier.max is not None:
+            high = [{"$lte": {"score_x100": _hundredths(pack, tier.max)}}]
         low = [] if tier.min is None else [{"$gte": {"score_x100": _hundredths(pack, tier.min)}}]
-        tests = base + [{"complete": 1}, *low, high]
+        tests = base + [{"complete": 1}, *low, *high]
         result.append(EngineRule(
             f"{query.qid}|{tier.tier}", query.qid, query.rule.id, tier.tier, (("m", _all(tests)),)
         ))

@@ -62,6 +62,7 @@ class Evaluator:
         numbers = {k: to_decimal(v) for k, v in pack.values.items() if isinstance(v, (int, Decimal))}
         # A formula depends on parameters only: compute it once per pack, not per outcome.
         self._numbers = numbers
+        self._formulas = {rule.id: parse_expr(rule.amount) for rule in pack.rules if rule.amount is not None}
         self._amounts = {
             rule.id: evaluate_formula(parse_expr(rule.amount), numbers)
             for rule in pack.rules if rule.amount is not None and not attributes_of(parse_expr(rule.amount))
@@ -275,8 +276,17 @@ class Evaluator:
 
     def _subject_amount(self, rule: Any, index: F.Index, subject: F.Subject) -> tuple[Decimal, str]:
         """A formula over the subject's attributes, and how it was found: for a personal
-        attribute, the band it falls in and the band's value, never the value itself."""
-        expr = parse_expr(rule.amount)
+        attribute, the band it falls in and the band's value, never the value itself. Worked
+        out once per subject in an evaluation (the attributes do not change from month to month)."""
+        key = (rule.id, subject.kind, subject.id)
+        known = index.memo.get(key)
+        if known is None:
+            known = index.memo[key] = self._work_out_amount(rule, index, subject)
+        amount: tuple[Decimal, str] = known
+        return amount
+
+    def _work_out_amount(self, rule: Any, index: F.Index, subject: F.Subject) -> tuple[Decimal, str]:
+        expr = self._formulas[rule.id]
         attrs = {**subject.fields, **index.attributes(subject)}
         tables = F.PackTables(self.pack)
         try:
@@ -328,12 +338,12 @@ def _derive(
 ) -> Iterable[tuple[F.Subject, F.Fact]]:
     if query.kind == "tree":
         assert query.per is not None
-        return F.tree_facts(index, query.subject, query.per, query.leaves, measurer)
+        return F.tree_facts(index, query.subject, query.per, query.leaves, measurer, query.rule.applies_if)
     if query.kind == "streak2":
         assert query.threshold is not None
         return F.general_streak_facts(
             index, query.subject, query.streak, query.threshold, query.leaves, measurer,
-            lambda condition, value_of: holds(pack, condition, value_of),
+            lambda condition, value_of: holds(pack, condition, value_of), query.rule.applies_if,
         )
     if query.kind == "streak":
         assert query.threshold is not None

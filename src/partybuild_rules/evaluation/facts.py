@@ -109,6 +109,24 @@ class Index:
             ],
         }
 
+    def subjects_where(self, kind: SubjectKind, tests: Mapping[str, Any]) -> list[Subject]:
+        """The subjects of ``kind`` whose fields or attributes pass ``applies_if``'s tests."""
+        if not tests:
+            return self.subjects[kind]
+
+        def passes(subject: Subject) -> bool:
+            for name, wanted in tests.items():
+                value = subject.fields[name] if name in subject.fields else self.attributes(subject).get(name)
+                value = getattr(value, "value", value)
+                if isinstance(wanted, tuple):
+                    if value not in wanted:
+                        return False
+                elif value != wanted:
+                    return False
+            return True
+
+        return [s for s in self.subjects[kind] if passes(s)]
+
     def subject(self, kind: SubjectKind, subject_id: str) -> Subject:
         return self._subject_map[kind][subject_id]
 
@@ -228,6 +246,11 @@ class Index:
 
     @cached_property
     def _attributes(self) -> dict[tuple[SubjectKind, str], dict[str, Any]]:
+        return {}
+
+    @cached_property
+    def memo(self) -> dict[Any, Any]:
+        """Values worked out once per evaluation (this index lives for one evaluation only)."""
         return {}
 
     @cached_property
@@ -515,6 +538,11 @@ def _item_amount(
     """A score item's measure for the year: a sum or count of events, or a number of periods."""
     if item.periods is not None:
         periods = index.known_periods(item.periods.period)
+        if item.periods.counts_from is not None:
+            counted = index.counts_from(subject, item.periods.counts_from)
+            if counted is None:
+                return Decimal(0)
+            periods = [p for p in periods if p >= Period.containing(counted, p.granularity)]
         held = 0
         for period in periods:
             if holds(item.periods.of, _value_in(measurer, subject, period)):
@@ -564,6 +592,10 @@ class Measurer:
         self.computed = computed
         self.outcomes = outcomes
         self._grouped: dict[tuple[int, SubjectKind, Granularity], dict[str, dict[str, Any]]] = {}
+        self._numbers = {k: Decimal(v) for k, v in pack.values.items() if isinstance(v, (int, Decimal))}
+        self._tables = PackTables(pack)
+        self._by_subject: dict[int, tuple[int, dict[tuple[SubjectKind, str], list[Any]]]] = {}
+        self._summands: dict[tuple[int, tuple[Any, ...]], int] = {}
         self._outcome_counts: dict[tuple[int, SubjectKind], dict[str, list[Any]]] = {}
 
     def value(self, condition: Any, subject: Subject, period: Period) -> tuple[bool, Any]:
@@ -596,13 +628,24 @@ class Measurer:
                 return rating.tier
         return self.computed.get((subject.kind, subject.id)) if offset == 0 else None
 
+    def _outcomes_of(self, offset: int, subject: Subject) -> list[Any]:
+        """The outcomes of the year ``offset`` for one subject (indexed once per count of outcomes:
+        the current year's list grows from stage to stage)."""
+        outcomes = self.outcomes(offset)
+        cached = self._by_subject.get(offset)
+        if cached is None or cached[0] != len(outcomes):
+            index: dict[tuple[SubjectKind, str], list[Any]] = defaultdict(list)
+            for outcome in outcomes:
+                index[(outcome.subject_kind, outcome.subject)].append(outcome)
+            cached = (len(outcomes), index)
+            self._by_subject[offset] = cached
+        return cached[1].get((subject.kind, subject.id), [])
+
     def matching_outcomes(self, test: Any, subject: Subject) -> list[Any]:
         from .measures import outcome_matches
 
         found = []
-        for outcome in self.outcomes(test.offset):
-            if outcome.subject != subject.id or outcome.subject_kind is not subject.kind:
-                continue
+        for outcome in self._outcomes_of(test.offset, subject):
             if not outcome_matches(test, outcome):
                 continue
             if test.score is not None:
@@ -645,16 +688,19 @@ class Measurer:
         return result
 
     def _summand(self, event: Any, measure: Any, formula: Any) -> int:
-        from ..domain.money import to_decimal
+        from ..policy.expr import attributes as formula_attributes
         from ..policy.expr import evaluate as evaluate_formula
         from .measures import scaled
 
         if formula is None:
             raw = self.index.event_value(event, measure.field)
             return scaled(raw) if raw is not None else 0
-        fields = {name: self.index.event_value(event, name) for name in self.index.event_fields(event)}
-        numbers = {k: to_decimal(v) for k, v in self.pack.values.items() if isinstance(v, (int, Decimal))}
-        return scaled(evaluate_formula(formula, numbers, fields, PackTables(self.pack)))
+        fields = {a.name: self.index.event_value(event, a.name) for a in formula_attributes(formula)}
+        key = (id(measure), tuple(fields.values()))  # a formula of a few fields: values repeat
+        value = self._summands.get(key)
+        if value is None:
+            value = self._summands[key] = scaled(evaluate_formula(formula, self._numbers, fields, self._tables))
+        return value
 
 
 class PackTables:
@@ -689,14 +735,16 @@ def engine_value(raw: Any) -> Any:
 
 def tree_facts(
     index: Index, kind: SubjectKind, per: Granularity, leaves: Iterable[Any], measurer: Measurer,
+    applies_if: Mapping[str, Any] | None = None,
 ) -> Iterator[tuple[Subject, Fact]]:
     """One fact per subject and period of the year inside the recorded dates, with each leaf's
-    value (``m<i>``) and whether it is recorded (``k<i>``)."""
+    value (``m<i>``) and whether it is recorded (``k<i>``). Subjects that ``applies_if`` rules
+    out get no facts (the engine would match none of them; its condition still tests it)."""
     leaves = list(leaves)
-    periods = index.known_periods(per)
-    for subject in index.subjects[kind]:
-        for period in periods:
-            fact: Fact = {"period": str(period), "days_held": period.days, "days_in_period": period.days}
+    periods = [(period, str(period), period.days) for period in index.known_periods(per)]
+    for subject in index.subjects_where(kind, applies_if or {}):
+        for period, label, days in periods:
+            fact: Fact = {"period": label, "days_held": days, "days_in_period": days}
             for leaf in leaves:
                 known, value = measurer.value(leaf.condition, subject, period)
                 fact[leaf.field] = value
@@ -707,6 +755,7 @@ def tree_facts(
 def general_streak_facts(
     index: Index, kind: SubjectKind, streak: Any, threshold: int, siblings: Iterable[Any],
     measurer: Measurer, holds: Callable[[Any, Callable[[Any], tuple[bool, Any]]], bool],
+    applies_if: Mapping[str, Any] | None = None,
 ) -> Iterator[tuple[Subject, Fact]]:
     """Maximal runs of consecutive periods in which ``streak.of`` holds, for runs that matter to
     the year (as :func:`streak_facts`, for any condition and period); ``siblings`` are measured
@@ -720,7 +769,7 @@ def general_streak_facts(
     last = min(Period(index.year, per, 12 // per.months), last_covered)
     year = Period(index.year, Granularity.YEAR, 1)
     siblings = list(siblings)
-    for subject in index.subjects[kind]:
+    for subject in index.subjects_where(kind, applies_if or {}):
         start = first_covered
         if streak.counts_from is not None:
             counted = index.counts_from(subject, streak.counts_from)

@@ -212,9 +212,13 @@ class Bounds(_Doc):
     @model_validator(mode="after")
     def _one_bound(self) -> Bounds:
         given = [n for n in BOUND_NAMES if getattr(self, n) is not None]
-        if len(given) != 1:
-            raise ValueError("give exactly one of " + ", ".join(f"`{n}`" for n in BOUND_NAMES))
+        if len(given) > 1:
+            raise ValueError("give only one of " + ", ".join(f"`{n}`" for n in BOUND_NAMES))
         return self
+
+    @property
+    def bounded(self) -> bool:
+        return any(getattr(self, n) is not None for n in BOUND_NAMES)
 
     @property
     def bound(self) -> tuple[str, Any]:
@@ -286,6 +290,8 @@ class GeneralStreak(_Doc):
 
     period: Granularity = Granularity.MONTH
     of: Condition
+    counts_from: str | None = None
+    """As for a streak: ``reported_in`` or a date attribute; periods before it do not count."""
     reaches: Value
     counts_from: str | None = None
 
@@ -388,6 +394,10 @@ class Condition(_Doc):
         for part in self.parts:
             if part.key in ("overdue_finding", "holds_role", "absence_streak", "streak") and self.key != "all":
                 raise ValueError(f"`{part.key}` cannot stand inside `{self.key}`")
+        measure = self.count or self.sum
+        if measure is not None and not measure.bounded:
+            raise ValueError(f"a `{self.key}` in a condition is compared: give one of "
+                             + ", ".join(f"`{n}`" for n in BOUND_NAMES))
         return self
 
     @property
@@ -466,6 +476,8 @@ class Periods(_Doc):
 
     period: Granularity = Granularity.MONTH
     of: Condition
+    counts_from: str | None = None
+    """As for a streak: ``reported_in`` or a date attribute; periods before it do not count."""
 
 
 
@@ -481,8 +493,10 @@ class Tier(_Doc):
 
     @model_validator(mode="after")
     def _one_upper(self) -> Tier:
-        if (self.below is None) == (self.max is None):
-            raise ValueError("give exactly one of `below` (exclusive) and `max` (inclusive)")
+        if self.below is not None and self.max is not None:
+            raise ValueError("give one of `below` (exclusive) and `max` (inclusive)")
+        if self.below is None and self.max is None and self.min is None:
+            raise ValueError("a tier needs a bound: `min`, `below` or `max`")
         return self
 
 

@@ -524,9 +524,10 @@ def _finish(defs: dict[str, Any], docs: dict[str, dict[str, tuple[str, str]]]) -
 def _policy_constraints(defs: dict[str, Any]) -> None:
     """What the models check in validators, as far as a schema can say it."""
     defs["Condition"].update(minProperties=1, maxProperties=1)
-    defs["Tier"]["oneOf"] = [{"required": ["below"]}, {"required": ["max"]}]
-    for bounded in ("Count", "Sum", "Bounds"):
-        defs[bounded]["oneOf"] = [{"required": [name]} for name in _BOUND_DOCS]
+    defs["Tier"]["not"] = {"required": ["below", "max"]}
+    for bounded in ("Count", "Sum", "Bounds"):  # at most one bound
+        defs[bounded]["not"] = {"anyOf": [{"required": [a, b]} for i, a in enumerate(_BOUND_DOCS)
+                                          for b in list(_BOUND_DOCS)[i + 1:]]}
     defs["Rule"]["allOf"] = [
         {"if": {"required": ["kind"], "properties": {"kind": {"const": kind}}}, "then": {"required": need}}
         for kind, need in _RULE_SHAPES.items()
