@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from ..domain.outcomes import (
     OUTCOMES,
     Allowance,
+    Charge,
     Commendation,
     ComplianceFinding,
     Evaluation,
@@ -87,7 +88,9 @@ def headline(outcome: Any) -> str:
         days = "" if outcome.days_held == outcome.days_in_period else (
             f"，按 {outcome.days_held}/{outcome.days_in_period} 天折算"
         )
-        return f"发放 {outcome.amount} 元（标准 {outcome.full_amount} 元{days}）"
+        basis = f"；{outcome.basis}" if outcome.basis else ""
+        verb = "应缴" if isinstance(outcome, Charge) else "发放"
+        return f"{verb} {outcome.amount} 元（标准 {outcome.full_amount} 元{days}{basis}）"
     return str(outcome)
 
 
