@@ -84,7 +84,7 @@ def subset(raw: Raw, communities: Iterable[str]) -> Raw:
     """The records of ``raw`` that belong to ``communities``; references to dropped records are
     removed from lists (activity participants, meeting units) or the record is dropped."""
     keep = set(communities)
-    out: Raw = {key: value for key, value in raw.items() if not isinstance(value, list)}
+    out: Raw = {key: value for key, value in raw.items() if not isinstance(value, list) or key == "declared_by"}
     out["communities"] = [dict(c) for c in raw["communities"] if c["id"] in keep]
     out["grids"] = [dict(g) for g in raw["grids"] if g["community"] in keep]
     grids = {g["id"] for g in out["grids"]} | {None}
@@ -131,6 +131,8 @@ def subset(raw: Raw, communities: Iterable[str]) -> Raw:
                 findings |= {f["id"] for f in event.get("findings", [])}
         elif kind == "rectification":
             kept = True  # decided below, once every kept finding is known
+        elif kind in ("dues_payment", "points_award"):  # the bundled packs' own events
+            kept = event["member"] in member_ids
         else:  # pragma: no cover - a new event type needs a rule here
             raise AssertionError(f"unknown event type {kind}")
         if kept:

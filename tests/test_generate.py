@@ -128,19 +128,26 @@ def test_json_plain_and_exact(data: Data) -> None:
 
     assert floats(data) == 0
     assert set(data) == {"name", "covers", "communities", "grids", "units", "members",
-                         "inspection_groups", "ratings", "events"}
+                         "inspection_groups", "ratings", "events", "declared_by"}
 
 
 def test_event_volume_and_ids(data: Data) -> None:
-    """Roughly 25-35k events at scale 1, numbered E000001.. in date order."""
-    events = data["events"]
-    assert 25_000 <= len(events) <= 35_000
-    assert [e["id"] for e in events[:2]] == ["E000001", "E000002"]
-    assert [e["date"] for e in events] == sorted(e["date"] for e in events)
-    assert Counter(e["type"] for e in events).keys() == {
+    """Roughly 25-35k core events at scale 1, numbered E000001.. in date order; the bundled
+    packs' events (dues payments, points awards) follow, numbered D…/P… in date order."""
+    core = [e for e in data["events"] if e["id"].startswith("E")]
+    assert 25_000 <= len(core) <= 35_000
+    assert [e["id"] for e in core[:2]] == ["E000001", "E000002"]
+    assert [e["date"] for e in core] == sorted(e["date"] for e in core)
+    assert Counter(e["type"] for e in core).keys() == {
         "unit_report", "member_report_in", "activity", "joint_meeting", "inspection",
         "rectification", "assessment", "two_way_review",
     }
+    packs = [e for e in data["events"] if not e["id"].startswith("E")]
+    assert Counter(e["type"] for e in packs).keys() == {"dues_payment", "points_award"}
+    for prefix in ("D", "P"):
+        own = [e for e in packs if e["id"].startswith(prefix)]
+        assert [e["date"] for e in own] == sorted(e["date"] for e in own)
+    assert set(data["declared_by"]) == {"party-dues", "points"}
 
 
 def _month(day: str, year: int = 2024) -> int:

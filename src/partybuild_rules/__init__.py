@@ -20,6 +20,7 @@ from .domain.errors import DataError, EngineError, PolicyError, Problem, Span
 from .domain.model import Dataset
 from .domain.outcomes import (
     Allowance,
+    Charge,
     Commendation,
     ComplianceFinding,
     Evaluation,
@@ -34,6 +35,7 @@ from .reports.diff import render_diff
 
 __all__ = [
     "Allowance",
+    "Charge",
     "Commendation",
     "ComplianceFinding",
     "DataError",

@@ -154,6 +154,8 @@ def _near_misses(
     if any(fact.get(f"s_{k}") != (int(v) if isinstance(v, bool) else v)
            for k, v in rule.applies_if.items() if not isinstance(v, tuple)):
         return []
+    hidden = evaluator.hidden(query)
+    fact = {k: v for k, v in fact.items() if k not in hidden}  # personal values never shown
     parameters = dict(evaluator.program.parameters_used.get(rule.id, {}))
 
     def miss(period: str, message: str, facts: tuple[dict[str, Any], ...] | None = None) -> NearMiss:
@@ -168,6 +170,12 @@ def _near_misses(
         if not fact["in_year"]:
             return [miss(str(fact["reached"]), f"连续未参加于 {fact['reached']} 达到 {query.threshold} 个月，"
                                                "不属于本年度")]
+        return []
+    if query.kind == "streak2" and query.threshold is not None and query.streak is not None:
+        unit = query.streak.period.label
+        if max(1, query.threshold - 2) <= fact["length"] < query.threshold:
+            return [miss(str(fact["end"]), f"连续 {fact['length']} 个{unit}（{fact['start']}～{fact['end']}），"
+                                           f"未达到 {query.threshold} 个{unit}")]
         return []
     if query.kind == "count" and rule.when and rule.when.count and rule.when.count.at_least is not None:
         need = query.threshold or 0

@@ -358,6 +358,16 @@ def _dotted(path: tuple[str | int, ...]) -> str:
     return ".".join(str(part) for part in path)
 
 
+class _Checked(set[Any]):
+    """The checks a dataset has passed: a note beside the dataset, not part of its value (two
+    datasets with the same records are equal whatever was checked)."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Checked)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 class Dataset(_Record):
     """One city's records and the events of the dates it covers."""
 
@@ -374,7 +384,7 @@ class Dataset(_Record):
     ratings: tuple[Rating, ...] = ()
     events: tuple[Event, ...] = ()
 
-    _declared: set[Any] = PrivateAttr(default_factory=set)
+    _declared: _Checked = PrivateAttr(default_factory=lambda: _Checked())
     """Declarations this dataset has been checked against (so evaluating does not check again)."""
 
     @model_validator(mode="after")

@@ -39,7 +39,7 @@ from ..data.datasets import check_declared
 from .engines.durable import Engine, Fired
 from .measures import bound_value, holds
 
-__all__ = ["Evaluator", "evaluate", "Progress"]
+__all__ = ["Evaluator", "evaluate", "Progress", "hidden_fields"]
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(stage_label, done, total)`` while an evaluation runs."""
@@ -58,6 +58,9 @@ class Evaluator:
         self.program: Program = compile_pack(pack)
         self._engine = Engine(self.program)
         self._by_qid = {q.qid: q for q in self.program.queries}
+        personal = pack.declarations.personal()
+        self._hidden = {q.qid: hidden_fields(q, personal) for q in self.program.queries}
+        """Per query, the fact fields provenance leaves out: the engine's own, and personal values."""
         self._files = {rule_id: _pack_relative(pack, span.file) for rule_id, span in pack.spans.items()}
         numbers = {k: to_decimal(v) for k, v in pack.values.items() if isinstance(v, (int, Decimal))}
         # A formula depends on parameters only: compute it once per pack, not per outcome.
@@ -68,6 +71,10 @@ class Evaluator:
             for rule in pack.rules if rule.amount is not None and not attributes_of(parse_expr(rule.amount))
             and not calls(parse_expr(rule.amount))
         }
+
+    def hidden(self, query: Query) -> set[str]:
+        """The fields of ``query``'s facts that are never shown (see :func:`hidden_fields`)."""
+        return self._hidden[query.qid]
 
     def close(self) -> None:
         """Free the engine's rulesets now (they are also freed when the evaluator is collected)."""
@@ -195,7 +202,7 @@ class Evaluator:
             line=span.line if span else 0,
             source=rule.source,
             facts=tuple(
-                {"pattern": alias, **{k: v for k, v in fact.items() if k not in _HIDDEN}}
+                {"pattern": alias, **{k: v for k, v in fact.items() if k not in self._hidden[query.qid]}}
                 for alias, fact in fired.facts.items()
             ),
             parameters=dict(self.program.parameters_used.get(rule.id, {})),
@@ -307,6 +314,16 @@ class Evaluator:
                     notes.append(f"{call.args[0].name}: {row.label()} → {row.value}")  # type: ignore[union-attr]
         shown = [f"{a.name}={attrs[a.name]}" for a in attributes_of(expr) if a.name not in personal]
         return amount, "；".join(dict.fromkeys(notes + shown))
+
+
+def hidden_fields(query: Query, personal: set[str]) -> set[str]:
+    """The fields of a query's facts never shown: the engine's keys, and the values of personal
+    attributes (an income), whether measured by a condition or tested by ``applies_if``."""
+    hidden = set(_HIDDEN) | {f"s_{name}" for name in personal}
+    for leaf in query.leaves:
+        if leaf.condition.attribute is not None and leaf.condition.attribute.name in personal:
+            hidden.add(leaf.field)
+    return hidden
 
 
 def _pack_relative(pack: Pack, file: str) -> str:

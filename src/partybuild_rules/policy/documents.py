@@ -290,8 +290,6 @@ class GeneralStreak(_Doc):
 
     period: Granularity = Granularity.MONTH
     of: Condition
-    counts_from: str | None = None
-    """As for a streak: ``reported_in`` or a date attribute; periods before it do not count."""
     reaches: Value
     counts_from: str | None = None
 

@@ -373,6 +373,8 @@ _POLICY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
     "Periods": {
         "period": ("期间", "month 月 · quarter 季度 · half_year 半年 · year 年"),
         "of": ("条件", "the condition a period satisfies to count"),
+        "counts_from": ("起算", "reported_in (a member's report-in date) or a date attribute; periods before it "
+                        "do not count"),
     },
     "EventFilter": {
         "type": ("事件类型", "unit_report · member_report_in · activity · joint_meeting · two_way_review · "

@@ -28,6 +28,7 @@ from .invariants import (
     check_order_independence,
     check_partition,
     check_reachable,
+    check_tables,
     check_tier_table,
 )
 
@@ -75,6 +76,7 @@ def _plan(pack: Pack, evaluate: EvaluateFn | None, progress: Progress | None, ye
 
     steps = [_Step("tiers", f"tiers[{rule.id}]", tiers(rule.id)) for rule in pack.rules if rule.tiers]
     steps += [
+        _Step("tables", "tables", lambda budget: check_tables(pack)),
         _Step("money", "money", partial(check_money, pack, **hooks)),
         _Step("determinism", "determinism", partial(check_order_independence, pack, **hooks)),
         _Step("idempotence", "idempotence", partial(check_idempotence, pack, **hooks)),

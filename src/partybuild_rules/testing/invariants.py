@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
@@ -40,7 +40,9 @@ from ..policy.documents import Condition, Rule, RuleKind
 from ..policy.expr import evaluate as evaluate_formula
 from ..policy.expr import names as formula_names
 from ..policy.expr import parse_expr
-from ..policy.pack import Pack
+from ..policy.declarations import typed_value
+from ..policy.expr import attributes as formula_attributes
+from ..policy.pack import BandTable, Pack
 from ._search import (
     Budget,
     Engines,
@@ -79,6 +81,7 @@ __all__ = [
     "check_partition",
     "check_reachable",
     "check_tier_table",
+    "check_tables",
     "community_alone",
 ]
 
@@ -90,6 +93,7 @@ PROPERTIES: dict[str, str] = {
     "monotonicity": "单调性 monotonicity",
     "exclusivity": "互斥结果不同时出现 exclusivity",
     "money": "金额准确非负 money",
+    "tables": "分档表无缺口无重叠、单调 band tables: no gap, no overlap, monotone where declared",
     "reachability": "规则可触发 reachability",
 }
 """Each property's name and its title, in Chinese with the English beside it."""
@@ -602,13 +606,54 @@ def _half_up(amount: Decimal) -> Decimal:
     return amount.quantize(FEN, rounding=ROUND_HALF_UP)
 
 
-def full_amounts(pack: Pack, rule: Rule) -> dict[str, Decimal]:
-    """The rule's monthly (or yearly) amount at the pack's parameter values: ``{"": amount}`` for
-    a formula, one per tier for ``amount_by_tier``; raises if a formula cannot be computed."""
+def full_amounts(pack: Pack, rule: Rule, attrs: Mapping[str, Any] | None = None) -> dict[str, Decimal]:
+    """The rule's monthly (or yearly) amount at the pack's parameter values (and, for a formula
+    over a subject's attributes, ``attrs``): ``{"": amount}`` for a formula, one per tier for
+    ``amount_by_tier``; raises if a formula cannot be computed."""
     if rule.amount is not None:
         numbers = {k: to_decimal(v) for k, v in pack.values.items() if isinstance(v, (int, Decimal))}
-        return {"": evaluate_formula(parse_expr(rule.amount), numbers)}
+        return {"": evaluate_formula(parse_expr(rule.amount), numbers, attrs, _Tables(pack))}
     return {tier: to_decimal(resolve(pack, value)) for tier, value in (rule.amount_by_tier or {}).items()}
+
+
+class _Tables:
+    """``band`` and ``lookup`` read straight from the rows written in the pack."""
+
+    def __init__(self, pack: Pack) -> None:
+        self.pack = pack
+
+    def band(self, table: str, value: Decimal) -> Decimal:
+        spec = self.pack.parameters[table]
+        for row in spec.bands or ():
+            low = row.min if row.min is not None else row.above
+            high = row.max if row.max is not None else row.below
+            if low is not None and (value < to_decimal(low) or (value == to_decimal(low) and row.above is not None)):
+                continue
+            if high is not None and (value > to_decimal(high) or (value == to_decimal(high) and row.below is not None)):
+                continue
+            return to_decimal(row.value)
+        raise KeyError(f"no band of `{table}` holds {value}")
+
+    def lookup(self, table: str, key: str) -> Decimal:
+        return to_decimal((self.pack.parameters[table].entries or {})[key])
+
+
+_UNITS = {"fen": Decimal("0.01"), "jiao": Decimal("0.1"), "yuan": Decimal("1")}
+
+
+def _rounded(amount: Decimal, rule: Rule) -> Decimal:
+    """Half up to the rule's declared unit, shown to the fen."""
+    return amount.quantize(_UNITS[rule.rounding], rounding=ROUND_HALF_UP).quantize(FEN)
+
+
+def _subject_attributes(pack: Pack, data: Dataset, outcome: Any) -> dict[str, Any]:
+    """The outcome's subject's attributes, typed as the pack declares them, and its core fields."""
+    records: tuple[Any, ...] = {"member": data.members, "unit": data.units,
+                                "community": data.communities}[outcome.subject_kind.value]
+    record = next(r for r in records if r.id == outcome.subject)
+    specs = pack.attributes.get(outcome.subject_kind, {})
+    typed = {name: typed_value(specs[name], value) for name, value in record.attributes.items() if name in specs}
+    return {k: v for k, v in typed.items() if v is not None}
 
 
 def _ratings(data: Dataset, result: Result, year: int) -> dict[tuple[str, str], str]:
@@ -633,7 +678,11 @@ def _money_problems(pack: Pack, data: Dataset, result: Result, year: int) -> lis
         if o.amount.as_tuple().exponent != -2 or o.full_amount.as_tuple().exponent != -2:
             problems.append((o.rule_id, f"{what} is not exact to the fen: {o.amount}"))
         if rule.amount is not None:
-            full = full_amounts(pack, rule)[""]
+            try:
+                full = full_amounts(pack, rule, _subject_attributes(pack, data, o))[""]
+            except KeyError as error:
+                problems.append((o.rule_id, f"{what} is charged although its formula needs {error}"))
+                continue
         else:
             facts = o.provenance.facts[0] if o.provenance.facts else {}
             rated = ("community", facts["role_community"]) if o.role else (o.subject_kind.value, o.subject)
@@ -642,16 +691,16 @@ def _money_problems(pack: Pack, data: Dataset, result: Result, year: int) -> lis
             if full.is_nan():
                 problems.append((o.rule_id, f"{what} is paid although `{rated[1]}` has no rating with an amount"))
                 continue
-        if o.full_amount != _half_up(full):
-            problems.append((o.rule_id, f"{what} has full amount {o.full_amount}, the rule says {_half_up(full)}"))
+        if o.full_amount != _rounded(full, rule):
+            problems.append((o.rule_id, f"{what} has full amount {o.full_amount}, the rule says {_rounded(full, rule)}"))
         period = Period.parse(o.period)
         if rule.prorate == "by_days" and (o.days_in_period != period.days or not 0 < o.days_held <= o.days_in_period):
             problems.append((o.rule_id, f"{what} counts {o.days_held} of {o.days_in_period} days in a period "
                                          f"of {period.days}"))
-        expected = _half_up(full * o.days_held / o.days_in_period) if rule.prorate == "by_days" else _half_up(full)
+        expected = _rounded(full * o.days_held / o.days_in_period if rule.prorate == "by_days" else full, rule)
         if o.amount != expected:
             problems.append((o.rule_id, f"{what} pays {o.amount}; {o.days_held}/{o.days_in_period} of "
-                                         f"{_half_up(full)} rounded half up is {expected}"))
+                                         f"{_rounded(full, rule)} rounded half up is {expected}"))
         if o.full_amount >= 0 and o.amount > o.full_amount:
             problems.append((o.rule_id, f"{what} pays {o.amount}, more than the whole {o.full_amount}"))
         if o.role is not None:
@@ -704,9 +753,9 @@ def check_money(
     times the monthly amount; no pro-rated part exceeds the whole. Searched over datasets and
     parameter values within their constraints."""
     started, year = time.monotonic(), budget.year_of(pack)
-    rules = [rule for rule in pack.rules if rule.kind is RuleKind.ALLOWANCE]
+    rules = [rule for rule in pack.rules if rule.kind.is_money]
     if not rules:
-        return PropertyResult("money", None, True, 0, 0.0, note="no allowance rule")
+        return PropertyResult("money", None, True, 0, 0.0, note="no money rule")
     steered = [datasets_for_rules(pack, [rule.id], **_sizes(budget, year=year)) for rule in rules]
     strategy = st.tuples(st.one_of([st.just(_full_year(pack, year)), *steered]), _overrides(pack))
     with Engines(pack, evaluate) as engines:
@@ -716,7 +765,8 @@ def check_money(
             try:
                 priced = engines.pack(overrides)
                 for rule in rules:
-                    full_amounts(priced, rule)
+                    if not _reads_attributes(rule):
+                        full_amounts(priced, rule)
                 result = engines.result(overrides, data, year)
                 problems = _money_problems(priced, data, result, year)
             except Exception as error:
@@ -739,10 +789,15 @@ def check_money(
         return _finish("money", None, started, found, budget, year, probe)
 
 
+def _reads_attributes(rule: Rule) -> bool:
+    """A formula over the subject's attributes (its amount differs from subject to subject)."""
+    return rule.amount is not None and bool(formula_attributes(parse_expr(rule.amount)))
+
+
 def _negative_corner(pack: Pack, rules: Sequence[Rule]) -> dict[str, str] | None:
     """Overrides at the ends of the declared ranges under which some formula is negative."""
     for rule in rules:
-        if rule.amount is None:
+        if rule.amount is None or _reads_attributes(rule):
             continue
         names = sorted({name.name for name in formula_names(parse_expr(rule.amount))})
         ends = []
@@ -773,9 +828,10 @@ def _bounds(pack: Pack, rule: Rule) -> list[tuple[str, int, int]]:
         low = int(to_decimal(resolve(pack, tier.min)) * 100) if tier.min is not None else -10**9
         if tier.below is not None:
             high = int((to_decimal(resolve(pack, tier.below)) * 100).to_integral_value(rounding="ROUND_CEILING")) - 1
-        else:
-            assert tier.max is not None
+        elif tier.max is not None:
             high = int(to_decimal(resolve(pack, tier.max)) * 100)
+        else:
+            high = 10**9  # open above (a points total)
         result.append((tier.tier, low, high))
     return result
 
@@ -831,7 +887,9 @@ def check_tier_table(
     year = year if year is not None else pack.effective_from.year
     rule = pack.rule(rule_id)
     tiers = _bounds(pack, rule)
-    points = [(p, tuple(name for name, low, high in tiers if low <= p <= high)) for p in range(0, 10001)]
+    finite = [b for _, low, high in tiers for b in (low, high) if abs(b) < 10**9]
+    first, last = min([0, *finite]), max([10000, *finite])
+    points = [(p, tuple(name for name, low, high in tiers if low <= p <= high)) for p in range(first, last + 1)]
     bad = [run for run in _runs(points) if len(run[2]) != 1]
     if not bad:
         return PropertyResult("tiers", rule_id, True, 1, time.monotonic() - started)
@@ -855,6 +913,46 @@ def check_tier_table(
         dataset_dict(witness) if witness is not None else None, {}, year, details,
     )
     return PropertyResult("tiers", rule_id, False, 1, time.monotonic() - started, violation)
+
+
+# ---------------------------------------------------------------------------------------------
+# band tables (static)
+
+
+def check_tables(pack: Pack) -> PropertyResult:
+    """Every band table gives exactly one band, hence one value, for every number near its
+    bounds (each bound, a fen below and above it) and far beyond them; values rise (or fall)
+    from band to band where the table declares ``monotone``. A static check of the table as the
+    evaluation reads it."""
+    started = time.monotonic()
+    messages: list[str] = []
+    tables = [(name, value) for name, value in pack.values.items() if isinstance(value, BandTable)]
+    for name, table in tables:
+        bounds = sorted({b for row in table.rows for b in (row.low, row.high) if b is not None})
+        probes = sorted({p for b in bounds for p in (b - FEN, b, b + FEN)} | {Decimal(-10**9), Decimal(10**9)})
+        values = []
+        for x in probes:
+            holding = [row for row in table.rows if row.contains(x)]
+            if len(holding) != 1:
+                messages.append(f"table `{name}`: {x} falls in {len(holding)} bands")
+            else:
+                values.append(holding[0].value)
+        monotone = pack.parameters[name].monotone
+        if monotone == "increasing" and values != sorted(values):
+            messages.append(f"table `{name}` is declared increasing, its values are not")
+        if monotone == "decreasing" and values != sorted(values, reverse=True):
+            messages.append(f"table `{name}` is declared decreasing, its values are not")
+    seconds = time.monotonic() - started
+    if not tables:
+        return PropertyResult("tables", None, True, 0, seconds, note="no band table")
+    if not messages:
+        return PropertyResult("tables", None, True, len(tables), seconds)
+    return PropertyResult("tables", None, False, len(tables), seconds, Violation(
+        "tables", "; ".join(messages), None, None, {}, budget_year(pack), {"problems": messages}))
+
+
+def budget_year(pack: Pack) -> int:
+    return pack.effective_from.year
 
 
 # ---------------------------------------------------------------------------------------------

@@ -63,6 +63,8 @@ from ..domain.periods import Granularity, Period
 from ..evaluation.compile import resolve
 from ..policy.documents import Condition, ParameterSpec, Rule
 from ..policy.pack import Pack
+from .pack_data import add_pack_data, steer_condition
+from .pack_data import pack_event as _pack_event
 
 __all__ = [
     "pack_event",
@@ -669,21 +671,38 @@ def datasets_for_rules(
 
 def _steered(d: _Draw, base: SearchStrategy[Dataset], pack: Pack, rules: list[Rule], year: int) -> Dataset:
     raw = d.draw(base).model_dump()
+    add_pack_data(d, pack, raw)
     for rule in rules:
         _steer(d, pack, rule, raw, year)
     return Dataset.model_validate(raw)
 
 
-def _steer(d: _Draw, pack: Pack, rule: Rule, raw: dict[str, Any], year: int) -> None:
+def _steer(d: _Draw, pack: Pack, rule: Rule, raw: dict[str, Any], year: int, subject: str | None = None,
+           depth: int = 0) -> None:
     kind = d.pick(rule.subjects)
     ids = subject_ids(raw, kind)
     if not ids:
         return
-    subject = d.pick(ids)
+    subject = subject if subject in ids else d.pick(ids)
     _pass_applies_if(raw, kind, subject, rule.applies_if)
     condition = rule.when
     in_year = _year_window(raw, year)
-    if condition is not None and condition.count is not None:
+
+    def counted(raw_: dict[str, Any], filter_: Mapping[str, Any], kind_: SubjectKind, subject_: str,
+                day: date) -> dict[str, Any] | None:
+        if filter_.get("type") in pack.event_types:
+            return _pack_event(d, pack, raw_, str(filter_["type"]), kind_, subject_, day,
+                              {k: v for k, v in filter_.items() if k != "type"})
+        return counted_event(raw_, filter_, kind_, subject_, day)
+
+    if condition is not None and condition.key in ("any", "not", "sum", "attribute", "outcome", "streak") or (
+        condition is not None and condition.key == "all" and not all(p.rating is not None for p in condition.parts)
+    ) or (condition is not None and condition.count is not None and (
+        condition.count.per is None or condition.count.bound[0] not in ("less_than", "at_least")
+        or condition.count.events.type in pack.event_types)):
+        steer_condition(d, pack, condition, raw, kind, subject, year, counted,
+                        lambda other, level: _steer(d, pack, other, raw, year, subject, level), depth=depth)
+    elif condition is not None and condition.count is not None:
         _burst(d, pack, raw, kind, subject, condition, in_year)
     elif condition is not None and condition.absence_streak is not None:
         _absence(d, pack, raw, subject, condition)
@@ -708,7 +727,7 @@ def _steer(d: _Draw, pack: Pack, rule: Rule, raw: dict[str, Any], year: int) -> 
     value = _score(d)
     for item in rule.score or ():
         if item.events is None:
-            continue  # sums, counts and periods are drawn from the rule's other events
+            continue  # sums, counts and periods come from the dataset's own events
         field = item.field if isinstance(item.field, str) else (item.field or {}).get(kind, "")
         event = counted_event(raw, item.events.model_dump(), kind, subject, d.day(in_year), value=value, field=field)
         if event is not None:
@@ -765,7 +784,9 @@ def _pass_applies_if(raw: dict[str, Any], kind: SubjectKind, subject: str, tests
     record = _record(raw, kind, subject)
     for name, wanted in tests.items():
         value = wanted[0] if isinstance(wanted, tuple) else wanted
-        if kind is SubjectKind.UNIT and name == "kind":
+        if name not in record:  # an attribute a pack declares
+            record["attributes"] = {**(record.get("attributes") or {}), name: value}
+        elif kind is SubjectKind.UNIT and name == "kind":
             record["kind"] = value
         elif kind is SubjectKind.MEMBER and name == "five_star":
             record["five_star"] = bool(value)
@@ -907,4 +928,5 @@ def parameter_overrides(pack: Pack, names: Iterable[str] | None = None) -> Searc
     within its declared constraints; shrinks towards no override. ``pack.with_overrides``
     accepts every one."""
     chosen = list(pack.parameters) if names is None else list(names)
+    chosen = [name for name in chosen if pack.parameters[name].type not in ("table", "lookup")]  # set in the pack
     return st.fixed_dictionaries({}, optional={name: parameter_value(pack.parameters[name]) for name in chosen})
