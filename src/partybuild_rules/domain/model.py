@@ -365,7 +365,7 @@ class _Checked(set[Any]):
     def __eq__(self, other: object) -> bool:
         return isinstance(other, _Checked)
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None
 
 
 class Dataset(_Record):
