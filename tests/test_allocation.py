@@ -385,3 +385,22 @@ def test_a_fractional_number_of_moves_is_refused_when_compiling(tmp_path: Path) 
     assert problem.message == "rule `B1.balancing`: `max_moves` must be a whole number, got `2.5`"
     assert problem.span is not None and problem.span.file.endswith("allocation.yaml") and problem.span.line == 5
     assert translate(problem.message, "zh") == "规则 `B1.balancing`：`max_moves` 必须是整数，实际为 `2.5`"
+
+
+@pytest.mark.parametrize("test", ["{rule: B1.balancing}", "{kind: allocation}"])
+def test_a_rule_reading_the_proposals_is_refused(tmp_path: Path, test: str) -> None:
+    """Proposals are made after every other rule: a rule conditioned on them could never see
+    them, so compiling names that rule, at its position."""
+    folder = tmp_path / "pack"
+    shutil.copytree(bundled_pack(), folder)
+    rules = folder / "allocation.yaml"
+    rules.write_text(rules.read_text(encoding="utf-8") + (
+        "\n  - id: R9.moved-unit\n    title: 被建议调剂的驻区单位约谈\n    kind: reprimand\n    subject: unit\n"
+        f"    when: {{outcome: {test}}}\n    then: [{{measure: 约谈}}]\n    source: 示例\n"), encoding="utf-8")
+    with pytest.raises(PolicyError) as caught:
+        Evaluator(load_pack(folder))
+    (problem,) = caught.value.problems
+    assert problem.message == ("rule `R9.moved-unit` reads the outcomes of allocation rule `B1.balancing`, "
+                               "which are proposed after every other rule")
+    assert problem.span is not None and problem.span.file.endswith("allocation.yaml") and problem.span.line == 18
+    assert translate(problem.message, "zh").startswith("规则 `R9.moved-unit` 读取了均衡调剂规则 `B1.balancing` 的结果")
