@@ -85,7 +85,10 @@ def subset(raw: Raw, communities: Iterable[str]) -> Raw:
     removed from lists (activity participants, meeting units) or the record is dropped."""
     keep = set(communities)
     out: Raw = {key: value for key, value in raw.items() if not isinstance(value, list) or key == "declared_by"}
-    out["communities"] = [dict(c) for c in raw["communities"] if c["id"] in keep]
+    out["communities"] = [
+        {**c, "neighbours": [n for n in c.get("neighbours", []) if n in keep]}
+        for c in raw["communities"] if c["id"] in keep
+    ]
     out["grids"] = [dict(g) for g in raw["grids"] if g["community"] in keep]
     grids = {g["id"] for g in out["grids"]} | {None}
     out["units"] = [dict(u) for u in raw["units"] if u["community"] in keep]

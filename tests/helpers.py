@@ -16,6 +16,7 @@ from typing import Any, Iterable, Sequence
 import reference
 
 from partybuild_rules import (
+    Allocation,
     Allowance,
     Commendation,
     ComplianceFinding,
@@ -276,6 +277,8 @@ def as_expected(outcome: Any) -> reference.Expected:
         detail = (outcome.count, outcome.required)
     elif isinstance(outcome, Allowance):
         detail = (outcome.amount,)
+    elif isinstance(outcome, Allocation):
+        detail = (outcome.step, outcome.from_community, outcome.to_community, outcome.from_before, outcome.to_before)
     else:
         assert isinstance(outcome, Commendation)
         detail = ()

@@ -49,6 +49,8 @@ DEFAULTS: dict[str, Any] = {
     "rating_tiers": ((Decimal(90), "好"), (Decimal(80), "较好"), (Decimal(60), "一般"), (Decimal(0), "差")),
     "review_tiers": ((Decimal(85), "满意"), (Decimal(60), "基本满意"), (Decimal(0), "不满意")),
     "commend_min_activities": 25,
+    "balance_tolerance": Decimal("2"),
+    "balance_max_moves": 10,
 }
 
 Record = dict[str, Any]
@@ -323,6 +325,48 @@ class Reference:
             if current.get(key) == "好" and key not in reprimanded:
                 yield Expected("E2.advanced-organisation", key[0], key[1], str(self.year))
 
+    # B1 balancing
+
+    def b1(self) -> Iterator[Expected]:
+        """Move one unit at a time between neighbouring communities (neighbours listed on either
+        side) whose counts differ by 2 or more, one of them out of the tolerance around the mean:
+        the largest difference first, then the giving community with more units, then the lowest
+        ids; the unit with most in-service members living in the receiving community, then the
+        lowest id; no unit twice; at most ``balance_max_moves`` moves."""
+        tolerance, limit = self.p["balance_tolerance"], self.p["balance_max_moves"]
+        places = sorted(self.communities)
+        total, n = len(self.units), len(places)
+        home = {unit_id: unit["community"] for unit_id, unit in self.units.items()}
+        near: dict[str, set[str]] = {c: set() for c in places}
+        for c in places:
+            for other in self.communities[c].get("neighbours", []):
+                near[c].add(other)
+                near[other].add(c)
+        size = Counter(home.values())
+        living = Counter((m["unit"], m["residence_community"]) for m in self.members.values()
+                         if m.get("in_service", True) and m.get("unit"))
+        moved: set[str] = set()
+        for step in range(1, limit + 1):
+            best: tuple[tuple[int, int], str, str, list[str]] | None = None
+            for a in places:
+                free = [u for u in sorted(home) if home[u] == a and u not in moved]
+                for b in sorted(near[a]):
+                    out = size[a] * n - total > tolerance * n or total - size[b] * n > tolerance * n
+                    if not free or size[a] - size[b] < 2 or not out:
+                        continue
+                    rank = (size[a] - size[b], size[a])
+                    if best is None or rank > best[0]:
+                        best = (rank, a, b, free)
+            if best is None:
+                return
+            _, a, b, free = best
+            unit = max(free, key=lambda u: living[(u, b)])  # the first of equals: the lowest id
+            yield Expected("B1.balancing", "unit", unit, str(self.year), (step, a, b, size[a], size[b]))
+            moved.add(unit)
+            home[unit] = b
+            size[a] -= 1
+            size[b] += 1
+
     def all(self) -> list[Expected]:
         computed = self.e1()
         current = self.current(computed)
@@ -335,6 +379,7 @@ class Reference:
         outcomes += self.allowances(current)
         outcomes += self.e3()
         outcomes += self.commendations(current, reprimanded)
+        outcomes += self.b1()
         return outcomes
 
 

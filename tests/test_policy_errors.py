@@ -155,7 +155,8 @@ def test_text_where_a_list_is_expected(tmp_path: Path) -> None:
     folder = copy_pack(tmp_path)
     edit(
         folder, "pack.yaml",
-        "rule_files:\n  - evaluation.yaml\n  - reprimand.yaml\n  - compliance.yaml\n  - allowance.yaml\n",
+        "rule_files:\n  - evaluation.yaml\n  - reprimand.yaml\n  - compliance.yaml\n  - allowance.yaml\n"
+        "  - allocation.yaml\n",
         "rule_files: evaluation.yaml\n",
     )
     text = (folder / "pack.yaml").read_text(encoding="utf-8")

@@ -37,6 +37,7 @@ CASES = {
         ("absence_months", "4"), ("rectification_days", "10"), ("minimum_income", "1300.05"),
         ("grid_leader_subsidy", "1270.05"), ("tier_good_min", "88"), ("review_satisfied_min", "90"),
         ("commend_min_activities", "20"), ("new_org_funds_fair", "3333.33"),
+        ("balance_tolerance", "0.5"), ("balance_max_moves", "7"),
     )),
     "seed7-2024": Case("seed7", 2024),
 }
@@ -58,6 +59,10 @@ def reference_params(overrides: tuple[tuple[str, str], ...]) -> dict[str, Any]:
             params["review_tiers"] = tuple(
                 (Decimal(value) if t == "满意" else low, t) for low, t in reference.DEFAULTS["review_tiers"]
             )
+        elif name == "balance_tolerance":
+            params[name] = Decimal(value)
+        elif name == "balance_max_moves":
+            params[name] = int(value)
         elif name == "new_org_funds_fair":
             params["new_org_funds"] = {**reference.DEFAULTS["new_org_funds"], "较好": Decimal(value)}
         else:  # pragma: no cover - a new case needs a mapping here
@@ -158,5 +163,5 @@ def test_the_overrides_change_outcomes(compared: dict[str, Any]) -> None:
     changed, _, _ = compared["bundled-2024-overrides"]
     for rule_id in ("R2.member-absence", "R7.rectification-overdue", "A1.committee-wage",
                     "A2.grid-leader-subsidy", "E1.annual-rating", "E3.two-way-review",
-                    "E2.advanced-individual"):
+                    "E2.advanced-individual", "B1.balancing"):
         assert of_rule(default, rule_id) != of_rule(changed, rule_id), rule_id

@@ -19,6 +19,7 @@ from .data.resources import bundled_dataset, bundled_pack
 from .domain.errors import DataError, EngineError, PolicyError, Problem, Span
 from .domain.model import Dataset
 from .domain.outcomes import (
+    Allocation,
     Allowance,
     Charge,
     Commendation,
@@ -34,6 +35,7 @@ from .policy.pack import Pack, load_pack
 from .reports.diff import render_diff
 
 __all__ = [
+    "Allocation",
     "Allowance",
     "Charge",
     "Commendation",

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ..domain.outcomes import (
     OUTCOMES,
+    Allocation,
     Allowance,
     Charge,
     Commendation,
@@ -91,6 +92,9 @@ def headline(outcome: Any) -> str:
         basis = f"；{outcome.basis}" if outcome.basis else ""
         verb = "应缴" if isinstance(outcome, Charge) else "发放"
         return f"{verb} {outcome.amount} 元（标准 {outcome.full_amount} 元{days}{basis}）"
+    if isinstance(outcome, Allocation):
+        return (f"建议调剂（第 {outcome.step} 项）：{outcome.from_community_name} → {outcome.to_community_name}"
+                f"（{outcome.from_before}→{outcome.from_after} 家，{outcome.to_before}→{outcome.to_after} 家）")
     return str(outcome)
 
 
@@ -256,6 +260,8 @@ def _tree(explanation: Explanation) -> str:
         for fact in p.facts:
             shown = ", ".join(f"{k}={v}" for k, v in fact.items() if k not in ("pattern", "s"))
             lines.append(f"{stem}├─ 事实 fact: {shown}")
+        if isinstance(outcome, Allocation):
+            lines.append(f"{stem}├─ 理由 reason: {outcome.reason}")
         params = ", ".join(f"{k}={v}" for k, v in p.parameters.items()) or "（无）"
         lines.append(f"{stem}└─ 参数 parameters: {params}")
     if e.near_misses:

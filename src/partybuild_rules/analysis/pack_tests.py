@@ -35,6 +35,7 @@ from pydantic import (
 from ..domain.errors import EngineError, PolicyError, Problem, Span
 from ..domain.messages import Lang
 from ..domain.outcomes import (
+    Allocation,
     Allowance,
     Commendation,
     Evaluation,
@@ -258,7 +259,7 @@ def _unknown_parameters(pack: Pack, loaded: list[LoadedCase]) -> list[Problem]:
 
 
 def _unknown_references(pack: Pack, loaded: list[LoadedCase]) -> list[Problem]:
-    """Rule ids, subjects and measures named by expectations must exist: a misspelt name in
+    """Rule ids, subjects, communities and measures named by expectations must exist: a misspelt name in
     ``expect_none`` would otherwise pass silently."""
     rule_ids = [rule.id for rule in pack.rules]
     all_measures = sorted({m.measure for rule in pack.rules for m in rule.then})
@@ -282,6 +283,12 @@ def _unknown_references(pack: Pack, loaded: list[LoadedCase]) -> list[Problem]:
                     problems.append(problem(
                         "subject", f"no member, unit or community `{expectation.subject}` in the case's data",
                         suggestion(expectation.subject, subjects), "unknown-subject",
+                    ))
+                places = [c.id for c in data.communities]
+                if expectation.to is not None and expectation.to not in places:
+                    problems.append(problem(
+                        "to", f"no community `{expectation.to}` in the case's data",
+                        suggestion(expectation.to, places), "unknown-subject",
                     ))
                 if expectation.measure is not None:
                     known = all_measures
@@ -397,6 +404,8 @@ def _matches(pack: Pack, outcome: Any, e: ExpectNone) -> bool:
     if e.tier is not None and not (isinstance(outcome, Evaluation) and outcome.tier == e.tier):
         return False
     if e.amount is not None and not (isinstance(outcome, Allowance) and outcome.amount == e.amount):
+        return False
+    if e.to is not None and not (isinstance(outcome, Allocation) and outcome.to_community == e.to):
         return False
     if e.measure is None and e.target is None and e.deadline is None:
         return True

@@ -394,6 +394,29 @@ def _communities(rng: random.Random, ids: _Counters, block: int) -> list[Record]
     ]
 
 
+def _neighbours(rng: random.Random, communities: list[Record]) -> None:
+    """Give each community of a block 2 or 3 neighbours (相邻社区), listed on both sides: a ring
+    in a random order, and a few chords across it."""
+    ring = [c["id"] for c in communities]
+    rng.shuffle(ring)
+    near: dict[str, set[str]] = {place: set() for place in ring}
+    for n, place in enumerate(ring):
+        other = ring[(n + 1) % len(ring)]
+        if other != place:
+            near[place].add(other)
+            near[other].add(place)
+    for _ in range(len(ring) // 4):
+        free = [place for place in ring if len(near[place]) < 3]
+        pairs = [(a, b) for i, a in enumerate(free) for b in free[i + 1:] if b not in near[a]]
+        if not pairs:
+            break
+        a, b = rng.choice(pairs)
+        near[a].add(b)
+        near[b].add(a)
+    for community in communities:
+        community["neighbours"] = sorted(near[community["id"]])
+
+
 def _grids(rng: random.Random, ids: _Counters, communities: list[Record]) -> dict[str, list[Record]]:
     counts = _spread(rng, GRIDS, len(communities))
     return {
@@ -1034,6 +1057,10 @@ def generate(*, scale: int = 1, seed: int = 2024, year: int = 2024) -> dict[str,
         tiers = _tiers(rng, block, year)
         ratings.extend(_ratings(block, tiers, year))
         events.extend(_block_events(rng, ids, block, tiers, window))
+    # a stream of its own, drawn after everything else: adding neighbours changed no other record
+    nearby = random.Random(f"{seed}:neighbours")
+    for block in blocks:
+        _neighbours(nearby, block.communities)
     suffix = "" if scale == 1 else f"，×{scale}"
     data: dict[str, Any] = {
         "name": f"同江市城市基层党建{year}年度数据（合成{suffix}）",

@@ -128,6 +128,10 @@ class Community(_Record):
     name: str
     liaison: str | None = None  # 联系包保的市委常委, by name
     area_m2: Decimal_ | None = None
+    neighbours: tuple[Ref, ...] = ()
+    """相邻社区: the communities near this one, by id. Nearness is symmetric: a community listed
+    by either of two communities makes them neighbours (B1 balancing moves units only between
+    neighbours)."""
     attributes: dict[str, Any] = {}
     """Values of attributes that packs declare (checked against the packs in use)."""
 
@@ -453,6 +457,14 @@ def integrity_problems(
                 problems.append((path + (j,), f"{what} `{value}` is listed twice"))
             seen.add(value)
 
+    for i, community in enumerate(data.communities):
+        listing: tuple[str | int, ...] = ("communities", i, "neighbours")
+        for j, neighbour in enumerate(community.neighbours):
+            ref(listing + (j,), neighbour, communities, "community")
+            if neighbour == community.id:
+                problems.append((listing + (j,), f"community `{neighbour}` cannot be its own neighbour"))
+        if len(set(community.neighbours)) != len(community.neighbours):
+            listed(listing, community.neighbours, "community")
     for i, grid in enumerate(data.grids):
         ref(("grids", i, "community"), grid.community, communities, "community")
     for i, unit in enumerate(data.units):

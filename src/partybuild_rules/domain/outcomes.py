@@ -20,6 +20,7 @@ class RuleKind(str, Enum):
     COMPLIANCE = "compliance"
     ALLOWANCE = "allowance"
     CHARGE = "charge"
+    ALLOCATION = "allocation"
 
     @property
     def label(self) -> str:
@@ -30,6 +31,7 @@ class RuleKind(str, Enum):
             "compliance": "合规检查",
             "allowance": "待遇经费",
             "charge": "应缴费用",
+            "allocation": "均衡调剂",
         }[self.value]
 
     @property
@@ -39,6 +41,7 @@ class RuleKind(str, Enum):
 
 
 __all__ = [
+    "Allocation",
     "Allowance",
     "Charge",
     "Commendation",
@@ -164,8 +167,33 @@ class Charge(Allowance):
     kind: Literal["charge"] = "charge"  # type: ignore[assignment]
 
 
+class Allocation(_Base):
+    """均衡调剂: a proposal to assign a resident unit (the subject) from ``from_community`` to the
+    neighbouring ``to_community``, which has fewer resident units. A proposal only: the dataset
+    is never changed. ``step`` numbers the proposals in the order they were made (each counts
+    after the ones before it); ``reason`` says why this unit and why that community."""
+
+    kind: Literal["allocation"] = "allocation"
+    step: int
+    from_community: str
+    from_community_name: str
+    to_community: str
+    to_community_name: str
+    from_before: int
+    from_after: int
+    to_before: int
+    to_after: int
+    mean: str
+    """The city mean of resident units per community, to 0.01."""
+    reason: str
+
+    def sort_key(self) -> tuple[Any, ...]:
+        # proposals read in the order they were made: each one counts after those before it
+        return (_KIND_ORDER[self.kind], self.rule_id, self.period, self.step, self.subject)
+
+
 Outcome = Annotated[
-    Union[Evaluation, Commendation, Reprimand, ComplianceFinding, Allowance, Charge],
+    Union[Evaluation, Commendation, Reprimand, ComplianceFinding, Allowance, Charge, Allocation],
     Field(discriminator="kind"),
 ]
 

@@ -23,6 +23,7 @@ from .measures import Leaf, engine_condition, leaves_of
 from ..policy.expr import names as formula_names
 from ..policy.expr import parse_expr
 from ..policy.pack import Pack, ParamValue
+from .allocation import allocation_problems
 
 OPEN_QUERY = "$open"
 """Every engine session starts with one fact of this query, matched by a no-op rule in every
@@ -93,6 +94,9 @@ def compile_pack(pack: Pack) -> Program:
     queries: list[Query] = []
     engine_rules: list[EngineRule] = []
     for rule in pack.rules:
+        if rule.kind is RuleKind.ALLOCATION:  # proposed by allocation.py, not matched by the engine
+            problems += allocation_problems(pack, rule)
+            continue
         for subject in rule.subjects:
             try:
                 query = _query(pack, rule, subject)

@@ -34,6 +34,7 @@ from ..policy.expr import evaluate as evaluate_formula
 from ..policy.expr import parse_expr
 from ..policy.pack import BandTable, Pack
 from . import facts as F
+from .allocation import allocation_outcomes
 from .compile import Program, Query, compile_pack, resolve
 from ..data.datasets import check_declared
 from .engines.durable import Engine, Fired
@@ -152,6 +153,7 @@ class Evaluator:
                     computed[(outcome.subject_kind, outcome.subject)] = outcome.tier
                 if isinstance(outcome, Reprimand):
                     reprimanded.add((outcome.subject_kind, outcome.subject))
+        outcomes += allocation_outcomes(self.pack, data, year)  # B1: proposals, not engine matches
         outcomes.sort(key=lambda o: o.sort_key())
         return Result(
             pack=self.pack.name,

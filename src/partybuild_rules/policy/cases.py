@@ -18,7 +18,7 @@ from ..domain.periods import Period
 
 __all__ = ["MATCH_FIELDS", "Case", "CaseFile", "Expect", "ExpectNone", "plain_value"]
 
-MATCH_FIELDS = ("rule", "subject", "period", "kind", "tier", "amount", "measure", "target", "deadline")
+MATCH_FIELDS = ("rule", "subject", "period", "kind", "tier", "amount", "measure", "target", "deadline", "to")
 """The outcome fields an expectation may test, in the order messages show them."""
 
 
@@ -35,12 +35,13 @@ class ExpectNone(_Doc):
         default=None, description="期间：`2024-03`（月）、`2024-Q1`（季度）、`2024-H1`（半年）或 `2024`（年）"
     )
     kind: RuleKind | None = Field(default=None, description="结果类别：evaluation 考核评价 · commendation 表彰 · "
-                                  "reprimand 问责 · compliance 合规检查 · allowance 待遇经费")
+                                  "reprimand 问责 · compliance 合规检查 · allowance 待遇经费 · allocation 均衡调剂")
     tier: str | None = Field(default=None, description="考核档次，如 `好`、`较好`、`一般`、`差`")
     amount: Money | None = Field(default=None, description="金额（元，精确到分），如 `\"1638.71\"`")
     measure: str | None = Field(default=None, description="问责或表彰措施名称，如 `约谈`、`通报批评`")
     target: str | None = Field(default=None, description="措施对象的名称，如单位主要领导的姓名（与 `measure` 同一措施）")
     deadline: date | None = Field(default=None, description="措施的整改期限（与 `measure` 同一措施），如 `\"2024-07-31\"`")
+    to: str | None = Field(default=None, description="均衡调剂：建议调入的社区编号，如 `C2`（调出社区即结果的 `community`）")
 
     @field_validator("period")
     @classmethod

@@ -27,6 +27,7 @@ from .declarations import EventTypeSpec, FieldSpec
 from .expr import ExprError, parse_expr
 
 __all__ = [
+    "Balance",
     "Condition",
     "Manifest",
     "Measure",
@@ -498,6 +499,15 @@ class Tier(_Doc):
         return self
 
 
+class Balance(_Doc):
+    """How an allocation rule balances resident units between neighbouring communities: every
+    community within ``tolerance`` units of the city mean is balanced; at most ``max_moves``
+    units are proposed to move."""
+
+    tolerance: Value
+    max_moves: Value
+
+
 class Rule(_Doc):
     """A rule as a policy officer writes it."""
 
@@ -517,6 +527,7 @@ class Rule(_Doc):
     per: Granularity | None = None
     amount: str | None = None
     amount_by_tier: dict[str, Value] | None = None
+    balance: Balance | None = None
     prorate: Literal["by_days", "none"] = "none"
     rounding: Literal["fen", "jiao", "yuan"] = "fen"
     """Money is rounded half up to this unit (分, 角 or 元)."""
@@ -534,6 +545,14 @@ class Rule(_Doc):
                 raise ValueError(f"{error} (column {error.column} of the formula)") from None
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _allocation_not_local(cls, data: Any) -> Any:
+        # an allocation compares communities with each other: it is never local to one
+        if isinstance(data, dict) and data.get("kind") == RuleKind.ALLOCATION.value and "local" not in data:
+            return {**data, "local": False}
+        return data
+
     @property
     def subjects(self) -> tuple[SubjectKind, ...]:
         return self.subject if isinstance(self.subject, tuple) else (self.subject,)
@@ -547,6 +566,7 @@ class Rule(_Doc):
             RuleKind.COMPLIANCE: ["when", "finding"],
             RuleKind.ALLOWANCE: ["per"],
             RuleKind.CHARGE: ["per"],
+            RuleKind.ALLOCATION: ["balance"],
         }
         missing = [name for name in need[self.kind] if not getattr(self, name)]
         if missing:
@@ -558,7 +578,21 @@ class Rule(_Doc):
                              "needs exactly one of `amount` and `amount_by_tier`")
         if self.rating and self.kind is not RuleKind.EVALUATION:
             raise ValueError("only an evaluation rule can give the annual `rating`")
+        if (self.balance is not None) != (self.kind is RuleKind.ALLOCATION):
+            raise ValueError("only an allocation rule takes `balance`")
+        if self.kind is RuleKind.ALLOCATION:
+            self._allocation_shape()
         return self
+
+    def _allocation_shape(self) -> None:
+        if self.subjects != (SubjectKind.UNIT,):
+            raise ValueError("an allocation rule moves resident units: its `subject` is `unit`")
+        extra = [name for name in ("when", "unless", "then", "finding", "score", "tiers", "per", "amount",
+                                   "amount_by_tier") if getattr(self, name)]
+        if extra:
+            raise ValueError("an allocation rule takes no " + ", ".join(f"`{name}`" for name in extra))
+        if self.local:
+            raise ValueError("an allocation rule compares communities with each other: it cannot be `local`")
 
 
 class RuleFile(_Doc):

@@ -97,6 +97,8 @@ _DATASET_DOCS: dict[str, dict[str, tuple[str, str]]] = {
         "name": ("社区名称", "e.g. 东江社区"),
         "liaison": ("联系包保的市委常委", "name of the standing-committee member linked to the community"),
         "area_m2": ("活动阵地面积（平方米）", "floor area of the community's premises, m²"),
+        "neighbours": ("相邻社区", "ids of nearby communities, for B1 balancing; listing a community on "
+                       "either side makes the two neighbours"),
     },
     "Grid": {
         "id": ("编号", "internal id, e.g. G001"),
@@ -290,7 +292,7 @@ _POLICY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
                "e.g. R2.member-absence"),
         "title": ("规则名称", "in Chinese"),
         "kind": ("规则类别", "evaluation 考核评价 · commendation 表彰 · reprimand 问责 · compliance 合规检查 · "
-                 "allowance 待遇经费 · charge 应缴费用"),
+                 "allowance 待遇经费 · charge 应缴费用 · allocation 均衡调剂"),
         "subject": ("对象", "member 党员 · unit 驻区单位 · community 社区, or a list such as [unit, community]"),
         "source": ("依据条款", "the clause of the source document the rule implements, quoted in every outcome"),
         "applies_if": ("适用条件", "tests on the subject's fields, e.g. {in_service: true}"),
@@ -305,11 +307,18 @@ _POLICY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
         "amount": ("金额公式", "allowance: a formula over parameters, "
                    "e.g. $committee_multiplier * $minimum_income"),
         "amount_by_tier": ("按档次金额", "allowance: tier → amount, e.g. {好: $new_org_funds_good}"),
+        "balance": ("均衡调剂", "allocation: {tolerance: $balance_tolerance, max_moves: $balance_max_moves}"),
         "prorate": ("折算", "by_days: amount × days held / days in the month, half-up to 0.01 yuan; none"),
         "rounding": ("舍入", "fen 分 (default) · jiao 角 · yuan 元, half up"),
-        "local": ("本社区档次", "false: read the rating of the community where the role is held"),
+        "local": ("本社区档次", "false: read the rating of the community where the role is held; "
+                  "allocation rules are never local"),
         "monotone": ("单调", "true: one more counted event never adds an outcome"),
         "note": ("备注", "free text"),
+    },
+    "Balance": {
+        "tolerance": ("允许偏差", "balanced: every community within this many units of the city mean, "
+                      "e.g. $balance_tolerance"),
+        "max_moves": ("最多调剂家数", "at most this many units are proposed to move, e.g. $balance_max_moves"),
     },
     "Condition": {
         "all": ("同时满足", "every condition of the list holds"),
@@ -423,7 +432,8 @@ _ENUMS: dict[str, dict[str, str]] = {
                      "volunteer": "志愿服务", "other": "其他"},
     "SubjectKind": {"member": "党员", "unit": "驻区单位", "community": "社区"},
     "RuleKind": {"evaluation": "考核评价", "commendation": "表彰", "reprimand": "问责",
-                 "compliance": "合规检查", "allowance": "待遇经费", "charge": "应缴费用"},
+                 "compliance": "合规检查", "allowance": "待遇经费", "charge": "应缴费用",
+                 "allocation": "均衡调剂"},
     "Granularity": {"month": "月", "quarter": "季度", "half_year": "半年", "year": "年"},
 }
 
@@ -434,6 +444,7 @@ _RULE_SHAPES = {
     "compliance": ["when", "finding"],
     "allowance": ["per"],
     "charge": ["per"],
+    "allocation": ["balance"],
 }
 
 

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..analysis.explain import headline
-from ..domain.outcomes import Allowance, ComplianceFinding, Reprimand, Result
+from ..domain.outcomes import Allocation, Allowance, ComplianceFinding, Reprimand, Result
 from ..policy.pack import Pack
 
 __all__ = ["summary", "to_csv", "to_json"]
@@ -64,7 +64,7 @@ def render_text(*parts: Table | str, width: int = 110) -> str:
 
 def summary(result: Result, pack: Pack, *, max_names: int = 20) -> str:
     """A readable Chinese summary: outcomes per rule, who was reprimanded, money per rule and in
-    all, and compliance findings per period."""
+    all, compliance findings per period, and the balancing proposals (if the pack makes any)."""
     titles = {rule.id: rule.title for rule in pack.rules}
     per_rule = Counter(o.rule_id for o in result.outcomes)
     head = (
@@ -117,4 +117,23 @@ def summary(result: Result, pack: Pack, *, max_names: int = 20) -> str:
     if not findings:
         periods.add_row("（无 none）", *("0" for _ in compliance_rules))
 
-    return head + "\n\n" + render_text(rules, people, funds, periods)
+    return head + "\n\n" + render_text(rules, people, funds, periods, *_allocations(result, max_names))
+
+
+def _allocations(result: Result, max_names: int) -> list[Table]:
+    """均衡调剂建议: each proposed move, in the order proposed; nothing for a pack without them."""
+    moves = [o for o in result.outcomes if isinstance(o, Allocation)]
+    if not moves:
+        return []
+    table = Table(title=f"均衡调剂建议 Balancing proposals（{len(moves)}）", title_justify="left")
+    for column in ("序号 step", "驻区单位 unit", "调出社区 from", "调入社区 to", "调剂前→后 before→after"):
+        table.add_column(column)
+    for o in moves[:max_names]:
+        table.add_row(
+            str(o.step), f"{o.subject_name}（{o.subject}）", f"{o.from_community_name}（{o.from_community}）",
+            f"{o.to_community_name}（{o.to_community}）",
+            f"{o.from_before}→{o.from_after} / {o.to_before}→{o.to_after}",
+        )
+    if len(moves) > max_names:
+        table.add_row("…", f"另 {len(moves) - max_names} 项，见 --format json/csv", "", "", "")
+    return [table]

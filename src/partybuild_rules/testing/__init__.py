@@ -1,8 +1,8 @@
 """Property-based testing for policy packs: hypothesis strategies, invariants and a check runner.
 
 - strategies for every record, for whole consistent datasets (:func:`datasets`), for datasets
-  aimed at rules of a pack (:func:`datasets_for_rules`) and for parameter overrides within their
-  declarations (:func:`parameter_overrides`);
+  aimed at rules of a pack (:func:`datasets_for_rules`), for balancing (:func:`neighbourhoods`)
+  and for parameter overrides within their declarations (:func:`parameter_overrides`);
 - invariants, each a function taking a pack and returning a :class:`PropertyResult`
   (``check_tier_table``, ``check_money``, ``check_order_independence``, ``check_idempotence``,
   ``check_partition``, ``check_exclusive``, ``check_monotone``, ``check_reachable``);
@@ -61,6 +61,7 @@ from .strategies import (
     joint_meeting,
     member,
     member_report_in,
+    neighbourhoods,
     parameter_overrides,
     parameter_value,
     rating,
@@ -111,6 +112,7 @@ __all__ = [
     "joint_meeting",
     "member",
     "member_report_in",
+    "neighbourhoods",
     "parameter_overrides",
     "parameter_value",
     "rating",

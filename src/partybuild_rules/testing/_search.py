@@ -191,7 +191,8 @@ def _key(overrides: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
 
 _LISTS = ("events", "ratings", "members", "units", "grids", "inspection_groups", "communities")
 _OPTIONAL = (("members", "grid"), ("units", "leader"), ("communities", "liaison"), ("communities", "area_m2"))
-_NESTED = {"events": ("participants", "units", "findings", "items"), "members": ("roles",)}
+_NESTED = {"events": ("participants", "units", "findings", "items"), "members": ("roles",),
+           "communities": ("neighbours",)}
 
 
 def reduce_overrides(

@@ -219,6 +219,8 @@ def _shuffled(data: Dataset, rng: random.Random | None) -> Dataset:
 
     for section in ("communities", "grids", "units", "members", "inspection_groups", "ratings", "events"):
         raw[section] = mix(raw[section])
+    for place in raw["communities"]:
+        place["neighbours"] = mix(place["neighbours"])
     for event in raw["events"]:
         for inner in ("participants", "units", "findings", "items"):
             if inner in event:
@@ -307,9 +309,13 @@ def community_alone(data: Dataset, community: str) -> Dataset:
     findings = {f.id for e in events if isinstance(e, Inspection) for f in e.findings}
     events = [e for e in data.events if e in events or (isinstance(e, Rectification) and e.finding in findings)]
     need = _context(data, events, units, members, community)
+    kept = need["communities"]
     return Dataset(
         name=data.name, covers=data.covers,
-        communities=tuple(c for c in data.communities if c.id in need["communities"]),
+        communities=tuple(
+            c.model_copy(update={"neighbours": tuple(n for n in c.neighbours if n in kept)})
+            for c in data.communities if c.id in kept
+        ),
         grids=tuple(g for g in data.grids if g.id in need["grids"]),
         units=tuple(u for u in data.units if u.id in need["units"]),
         members=tuple(m for m in data.members if m.id in need["members"]),

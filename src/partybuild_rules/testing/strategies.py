@@ -85,6 +85,7 @@ __all__ = [
     "joint_meeting",
     "member",
     "member_report_in",
+    "neighbourhoods",
     "parameter_overrides",
     "parameter_value",
     "rating",
@@ -560,11 +561,20 @@ def _dataset(
         event.model_copy(update={"id": f"E{n + 1}"})
         for n, event in enumerate(sorted(events, key=lambda e: (e.date, _EVENT_ORDER[e.type])))
     ]
+    places = [_community(d, c, n) for n, c in enumerate(c_ids)]
+    # drawn last, so that the records before them are drawn as they were before neighbours existed
+    places = [place.model_copy(update={"neighbours": _neighbours(d, place.id, c_ids)}) for place in places]
     return Dataset(
-        name="hypothesis", covers=covers, communities=tuple(_community(d, c, n) for n, c in enumerate(c_ids)),
+        name="hypothesis", covers=covers, communities=tuple(places),
         grids=tuple(grids), units=tuple(unit_list), members=tuple(member_list),
         inspection_groups=tuple(groups), ratings=tuple(ratings), events=tuple(numbered),
     )
+
+
+def _neighbours(d: _Draw, place: str, c_ids: Sequence[str]) -> tuple[str, ...]:
+    """Some of the communities after ``place`` (a neighbour listed on one side is enough)."""
+    later = list(c_ids[c_ids.index(place) + 1:])
+    return tuple(other for other, near in zip(later, d.mask(len(later))) if near)
 
 
 def _windows(covers: Coverage, granularity: Granularity) -> list[Window]:
@@ -639,6 +649,36 @@ def _scores(
     return events
 
 
+def neighbourhoods(*, communities: Size = (1, 7), units: Size = (0, 30), members: Size = (0, 12)) -> SearchStrategy[Dataset]:
+    """Datasets for balancing (B1): ``communities`` with some neighbours each (listed on one side
+    or both), ``units`` spread unevenly over them, and in-service ``members`` of those units
+    living in any community. No events: the assignment of units has no dates."""
+    sizes = tuple(_bounds(s, n) for s, n in ((communities, "communities"), (units, "units"), (members, "members")))
+    if sizes[0][0] < 1:
+        raise ValueError("a dataset needs at least one community")
+    return _strategy(_neighbourhood, *sizes)
+
+
+def _neighbourhood(d: _Draw, communities: tuple[int, int], units: tuple[int, int], members: tuple[int, int]) -> Dataset:
+    c_ids = [f"C{n + 1}" for n in range(d.number(*communities))]
+    places = [_community(d, c, n).model_copy(update={"neighbours": _neighbours(d, c, c_ids)})
+              for n, c in enumerate(c_ids)]
+    # crowding: each unit joins one of the first communities more often than the last ones
+    unit_list = [
+        ResidentUnit(id=f"U{n + 1:02d}", name=f"同江市{_UNITS[n % len(_UNITS)]}",
+                     community=c_ids[min(d.number(0, len(c_ids) - 1), d.number(0, len(c_ids) - 1))],
+                     kind=d.pick(_UNIT_KINDS))
+        for n in range(d.number(*units))
+    ]
+    member_list = [
+        Member(id=f"M{n + 1:02d}", name=_PEOPLE[n % len(_PEOPLE)], residence_community=d.pick(c_ids),
+               unit=d.pick(unit_list).id)
+        for n in range(d.number(*members) if unit_list else 0)
+    ]
+    return Dataset(name="hypothesis", covers=Coverage(start=date(2024, 1, 1), end=date(2024, 12, 31)),
+                   communities=tuple(places), units=tuple(unit_list), members=tuple(member_list))
+
+
 # ---------------------------------------------------------------------------------------------
 # datasets aimed at rules
 
@@ -679,6 +719,9 @@ def _steered(d: _Draw, base: SearchStrategy[Dataset], pack: Pack, rules: list[Ru
 
 def _steer(d: _Draw, pack: Pack, rule: Rule, raw: dict[str, Any], year: int, subject: str | None = None,
            depth: int = 0) -> None:
+    if rule.balance is not None:
+        _crowd(d, pack, rule, raw)
+        return
     kind = d.pick(rule.subjects)
     ids = subject_ids(raw, kind)
     if not ids:
@@ -773,6 +816,31 @@ def _absence(d: _Draw, pack: Pack, raw: dict[str, Any], member: str, condition: 
     for event in raw["events"]:
         if event["type"] == "activity" and gap[0] <= event["date"] <= gap[1]:
             event["participants"] = [p for p in event["participants"] if p != member]
+
+
+def _crowd(d: _Draw, pack: Pack, rule: Rule, raw: dict[str, Any]) -> None:
+    """One community with more resident units than the rule's tolerance above the mean allows
+    (at its default), next to an empty one: units the rule admits are added to it."""
+    assert rule.balance is not None
+    tolerance = to_decimal(resolve(pack, rule.balance.tolerance))
+    places = raw["communities"] = list(raw["communities"])
+    raw["units"] = list(raw["units"])
+    if len(places) < 2:
+        places.append({"id": "C0", "name": "滨江社区", "liaison": None, "area_m2": None, "neighbours": []})
+    crowded, empty = places[0], places[-1]
+    crowded["neighbours"] = sorted({*crowded["neighbours"], empty["id"]})
+    for unit in raw["units"]:
+        if unit["community"] == empty["id"]:
+            unit["community"] = crowded["id"]
+    extra = d.number(0, 2)
+    for n in range(200):
+        here = sum(1 for unit in raw["units"] if unit["community"] == crowded["id"])
+        if n >= extra and here >= 2 and here * len(places) - len(raw["units"]) > tolerance * len(places):
+            return
+        unit = {"id": f"UB{n + 1}", "name": f"同江市{_UNITS[n % len(_UNITS)]}", "community": crowded["id"],
+                "kind": UnitKind.OTHER, "leader": None}
+        raw["units"].append(unit)
+        _pass_applies_if(raw, SubjectKind.UNIT, unit["id"], rule.applies_if)
 
 
 def _year_window(raw: Mapping[str, Any], year: int) -> Window:
