@@ -40,6 +40,7 @@ def test_the_guide_has_every_step() -> None:
     assert "file: local.yaml" in actions
     assert "append: my-pack/compliance.yaml" in actions
     assert "file: my-pack/tests/c5.yaml" in actions
+    assert "file: my-branch/pack.yaml" in actions and "file: my-branch/rules.yaml" in actions
     assert actions.count("run") >= 5
 
 
@@ -70,6 +71,8 @@ def test_every_snippet_of_the_guide_works(tmp_path: Path, monkeypatch: pytest.Mo
             pytest.fail(f"unknown snippet action `{action}`")
     joined = "\n".join(outputs)
     assert "1 passed, 0 failed" in joined  # the C5 case alone
+    assert "2 passed, 0 failed" in joined  # the new pack written from a regulation
+    assert "T1.monthly-theme-day" in joined and "T2.theme-day-absence" in joined
     assert "C5.unit-quarterly-activity" in joined  # listed by the diff
     assert "3250.00" in joined  # the new committee wage in the minimum-income diff
     assert (tmp_path / "2024.csv").read_text(encoding="utf-8").startswith("kind,rule_id")
