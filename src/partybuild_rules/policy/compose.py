@@ -43,7 +43,7 @@ from .pack import (
 )
 from .registry import PKG, find_pack
 
-__all__ = ["PackRef", "compose", "load_packs"]
+__all__ = ["PackRef", "as_tested", "compose", "load_packs"]
 
 PackRef = Union[str, Path]
 """A pack folder, its ``pack.yaml``, or ``pkg:NAME`` for an installed pack package."""
@@ -499,3 +499,15 @@ def _references(data: Any, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[
         for word in data.replace("(", " ").replace(")", " ").split():
             if word.startswith("$"):
                 yield path, word[1:].rstrip("*+-/,")
+
+
+def as_tested(pack: Pack, test_file: Path) -> Pack:
+    """``pack`` as the cases of ``test_file`` expect it: with the parameter values (and dated
+    values) of the pack that wrote the file, which an extending pack may have changed."""
+    setup = pack.test_setups.get(test_file)
+    if setup is None or not setup.values:
+        return pack
+    dated = {k: v for k, v in pack.dated.items() if k not in setup.values}
+    dated.update({k: v for k, v in setup.dated.items() if k in pack.parameters})
+    values = {**pack.values, **{k: v for k, v in setup.values.items() if k in pack.parameters}}
+    return replace(pack, values=MappingProxyType(values), dated=MappingProxyType(dated), _cache={})
