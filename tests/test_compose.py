@@ -547,3 +547,18 @@ def test_a_package_not_installed(installed: Path) -> None:
     out, err = io.StringIO(), io.StringIO()
     assert main(["validate", "pkg:no-such-pack"], out, err) == 1
     assert "找不到政策包 `pkg:no-such-pack`" in err.getvalue()
+
+
+@pytest.mark.parametrize("path", [
+    NEIGHBOUR / "pack.yaml", NEIGHBOUR / "reprimand.yaml", VOLUNTEER / "pack.yaml", VOLUNTEER / "rules.yaml",
+], ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_the_editor_schema_accepts_composing_packs(path: Path) -> None:
+    """`extends`, value overrides without `type:`, `dated`, `disable` and `replaces` are in the schema."""
+    jsonschema = pytest.importorskip("jsonschema")
+    from partybuild_rules.policy.loader import parse_yaml_text
+    from partybuild_rules.policy.schema import policy_schema
+
+    document, problems = parse_yaml_text(path.read_text(encoding="utf-8"), str(path))
+    assert document is not None and not problems
+    errors = list(jsonschema.Draft202012Validator(policy_schema()).iter_errors(document.data))
+    assert not errors, [e.message for e in errors]
