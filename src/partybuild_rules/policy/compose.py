@@ -79,7 +79,10 @@ def load_packs(
 
 
 def compose(packs: Sequence[Pack]) -> Pack:
-    """Packs already loaded, as one pack evaluated together (in the order given)."""
+    """Packs already loaded (by :func:`~partybuild_rules.load_pack`), as one pack evaluated
+    together, in the order given."""
+    if not packs or any(pack.rules and not pack.rule_entries for pack in packs):
+        raise ValueError("compose() takes one or more packs loaded by load_pack")
     problems: list[Problem] = []
     pack = packs[0] if len(packs) == 1 else _compose(list(packs), problems)
     problems += _final_problems(pack)

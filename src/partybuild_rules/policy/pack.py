@@ -298,7 +298,7 @@ def read_rules(files: PackFiles, parameters: Mapping[str, ParameterSpec], proble
 
 
 def rule_problems(
-    rules: list[RuleEntry], exclusive: Iterable[tuple[tuple[str, str], Span]], declared: Manifest
+    rules: list[RuleEntry], exclusive: Iterable[Exclusive], declared: Manifest
 ) -> list[Problem]:
     """The whole-pack stages over the rules of a pack (or of a composition); ``declared`` holds
     the attributes and event types in scope."""
@@ -352,8 +352,12 @@ def declared_values(files: PackFiles, problems: list[Problem]) -> tuple[dict[str
     return {k: v for k, v in values.items()}, {k: v for k, v in dated.items() if v}
 
 
-def exclusive_spans(files: PackFiles) -> list[tuple[tuple[str, str], Span]]:
-    return [(pair, files.document.span(("exclusive", i))) for i, pair in enumerate(files.manifest.exclusive)]
+Exclusive = tuple[tuple[str, str], Document, int]
+"""An `exclusive` pair, the document it is written in and its index there."""
+
+
+def exclusive_spans(files: PackFiles) -> list[Exclusive]:
+    return [(pair, files.document, i) for i, pair in enumerate(files.manifest.exclusive)]
 
 
 def apply_overrides_from(
@@ -371,18 +375,16 @@ def apply_overrides_from(
     )
 
 
-def _exclusive_problems(
-    exclusive: Iterable[tuple[tuple[str, str], Span]], rules: list[RuleEntry]
-) -> list[Problem]:
+def _exclusive_problems(exclusive: Iterable[Exclusive], rules: list[RuleEntry]) -> list[Problem]:
     """Each side of an `exclusive` pair names a rule kind or a rule id of the pack."""
     known = {kind.value for kind in RuleKind} | {rule.id for rule, _, _ in rules}
     problems = []
-    for pair, span in exclusive:
-        for name in pair:
+    for pair, document, i in exclusive:
+        for j, name in enumerate(pair):
             if name not in known:
                 problems.append(Problem(
                     f"`exclusive` names `{name}`, which is neither a rule kind nor a rule id",
-                    span, "unknown-rule",
+                    document.span(("exclusive", i, j)), "unknown-rule",
                     suggestion(name, known) or "use a kind such as `reprimand` or a rule id",
                 ))
     return problems
