@@ -748,8 +748,13 @@ def _dated_money_problems(
         holdings = [h for h in members[o.subject].roles if h.role.value == o.role
                     and h.community == facts.get("role_community")]
         held = [d for d in days if any(h.start <= d <= (h.end or date.max) for h in holdings)]
-    full = _half_up(sum((rate(d) for d in days), Decimal(0)) / period.days)
-    paid = _half_up(sum((rate(d) for d in held), Decimal(0)) / period.days)
+    unit = {"fen": Decimal("0.01"), "jiao": Decimal("0.1"), "yuan": Decimal("1")}[rule.rounding]
+
+    def once(total: Decimal) -> Decimal:
+        return (total / period.days).quantize(unit, rounding=ROUND_HALF_UP).quantize(FEN)
+
+    full = once(sum((rate(d) for d in days), Decimal(0)))
+    paid = once(sum((rate(d) for d in held), Decimal(0)))
     problems = []
     if o.full_amount != full:
         problems.append((o.rule_id, f"{what} has full amount {o.full_amount}; day by day it is {full}"))
