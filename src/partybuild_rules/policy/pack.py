@@ -617,8 +617,8 @@ def value_on(pack: Pack, name: str, day: date) -> ParamValue:
 
 
 def stretches(pack: Pack, names: Iterable[str], first: date, last: date) -> list[tuple[dict[str, ParamValue], int]]:
-    """The days ``first..last`` cut where a dated value of ``names`` changes: the values in force
-    in each stretch and its number of days."""
+    """The days ``first..last`` cut where a dated value of ``names`` changes: the values of
+    ``names`` in force in each stretch and its number of days."""
     names = [n for n in names if n in pack.dated]
     cuts = {first, last + timedelta(days=1)}
     for name in names:
@@ -626,7 +626,7 @@ def stretches(pack: Pack, names: Iterable[str], first: date, last: date) -> list
             cuts |= {entry.start} | ({entry.end + timedelta(days=1)} if entry.end else set())
     days = sorted(d for d in cuts if first <= d <= last + timedelta(days=1))
     return [
-        ({**pack.values, **{n: value_on(pack, n, start) for n in names}}, (end - start).days)
+        ({n: value_on(pack, n, start) for n in names}, (end - start).days)
         for start, end in zip(days, days[1:])
     ]
 
@@ -653,23 +653,25 @@ def dated_allowance(
     ``unit`` once. ``attrs`` and ``tables`` are the subject's attributes and the pack's tables,
     for formulas that read them."""
 
-    def rate(values: Mapping[str, ParamValue]) -> Decimal:
-        numbers = {k: to_decimal(v) for k, v in values.items() if isinstance(v, (int, Decimal))}
-        if rule.amount_by_tier is not None:
-            assert tier is not None
-            value = rule.amount_by_tier[tier]
-            match = _REF.match(value) if isinstance(value, str) else None
-            return numbers[match.group(1)] if match else to_decimal(value)
-        assert rule.amount is not None
-        return evaluate_formula(parse_expr(rule.amount), numbers, attrs, tables)
+    base = {k: to_decimal(v) for k, v in pack.values.items() if isinstance(v, (int, Decimal))}
+    expr = parse_expr(rule.amount) if rule.amount is not None else None
+
+    def rate(dated: Mapping[str, ParamValue]) -> Decimal:
+        numbers = {**base, **{k: to_decimal(v) for k, v in dated.items() if isinstance(v, (int, Decimal))}}
+        if expr is not None:
+            return evaluate_formula(expr, numbers, attrs, tables)
+        assert rule.amount_by_tier is not None and tier is not None
+        value = rule.amount_by_tier[tier]
+        match = _REF.match(value) if isinstance(value, str) else None
+        return numbers[match.group(1)] if match else to_decimal(value)
 
     names = list(names)
     first = date.fromisoformat(held_from) if held_from else period.start
     last = date.fromisoformat(held_until) if held_until else period.end
-    return (
-        dated_amount(pack, names, rate, period.start, period.end, period.days, unit),
-        dated_amount(pack, names, rate, first, last, period.days, unit),
-    )
+    full = dated_amount(pack, names, rate, period.start, period.end, period.days, unit)
+    if (first, last) == (period.start, period.end):
+        return full, full
+    return full, dated_amount(pack, names, rate, first, last, period.days, unit)
 
 
 # ---------------------------------------------------------------------------------------------
