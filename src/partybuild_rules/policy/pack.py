@@ -653,8 +653,13 @@ def dated_allowance(
     ``unit`` once. ``attrs`` and ``tables`` are the subject's attributes and the pack's tables,
     for formulas that read them."""
 
-    base = {k: to_decimal(v) for k, v in pack.values.items() if isinstance(v, (int, Decimal))}
     expr = parse_expr(rule.amount) if rule.amount is not None else None
+    personal = expr is not None and bool(formula_attributes(expr))
+    memo: dict[tuple[Any, ...], tuple[Decimal, Decimal]] = pack._cache.setdefault("dated amounts", {})
+    key = (rule.id, tier, str(period), held_from, held_until, unit)
+    if not personal and key in memo:  # the same amount for every holder of the same days
+        return memo[key]
+    base = {k: to_decimal(v) for k, v in pack.values.items() if isinstance(v, (int, Decimal))}
 
     def rate(dated: Mapping[str, ParamValue]) -> Decimal:
         numbers = {**base, **{k: to_decimal(v) for k, v in dated.items() if isinstance(v, (int, Decimal))}}
@@ -669,9 +674,11 @@ def dated_allowance(
     first = date.fromisoformat(held_from) if held_from else period.start
     last = date.fromisoformat(held_until) if held_until else period.end
     full = dated_amount(pack, names, rate, period.start, period.end, period.days, unit)
-    if (first, last) == (period.start, period.end):
-        return full, full
-    return full, dated_amount(pack, names, rate, first, last, period.days, unit)
+    paid = full if (first, last) == (period.start, period.end) else dated_amount(
+        pack, names, rate, first, last, period.days, unit)
+    if not personal:
+        memo[key] = (full, paid)
+    return full, paid
 
 
 # ---------------------------------------------------------------------------------------------
