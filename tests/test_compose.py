@@ -562,3 +562,27 @@ def test_the_editor_schema_accepts_composing_packs(path: Path) -> None:
     assert document is not None and not problems
     errors = list(jsonschema.Draft202012Validator(policy_schema()).iter_errors(document.data))
     assert not errors, [e.message for e in errors]
+
+
+def test_an_extension_of_an_extension(tmp_path: Path) -> None:
+    """A pack extending `neighbour` (found beside it) gets neighbour's rules; each pack's test
+    cases run with the values of the pack that wrote them, and the cases of rules replaced or
+    disabled anywhere down the chain are skipped."""
+    copy(tmp_path, NEIGHBOUR, "neighbour")
+    child = tmp_path / "child"
+    child.mkdir()
+    (child / "pack.yaml").write_text(
+        'pack: child\ntitle: 再继承（测试用）\nversion: "2"\neffective: {from: "2024-01-01"}\n'
+        "extends: neighbour\ndisable: [C4.inspection-coverage]\nparameters:\n  absence_months_short: 4\n",
+        encoding="utf-8",
+    )
+    pack = load_pack(child)
+    assert "C4.inspection-coverage" not in [r.id for r in pack.rules]
+    assert pack.origin("R2.member-absence-quarter").name == "neighbour"
+    assert pack.values["absence_months_short"] == 4 and pack.values["rectification_days"] == 15
+    report = run_pack_tests(pack)
+    assert report.failed == 0
+    skipped = {rule for case in report.cases for rule in case.skipped}
+    assert skipped == {"R2.member-absence", "C3.quarterly-activity", "C4.inspection-coverage"}
+    ran = {case.name for case in report.cases if not case.skipped}
+    assert any(name.startswith("邻市 R2") for name in ran)  # neighbour's case, with its 3 months
