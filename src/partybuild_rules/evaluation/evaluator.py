@@ -33,7 +33,8 @@ from ..policy.expr import attributes as attributes_of
 from ..policy.expr import calls
 from ..policy.expr import evaluate as evaluate_formula
 from ..policy.expr import parse_expr
-from ..policy.pack import BandTable, Pack, dated_allowance
+from ..policy.dated import dated_allowance
+from ..policy.pack import BandTable, Pack
 from . import facts as F
 from .allocation import allocation_outcomes
 from .compile import Program, Query, compile_pack, parameters_of, resolve

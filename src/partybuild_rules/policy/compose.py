@@ -11,6 +11,7 @@ rules by id. Every outcome's provenance names the pack its rule came from (:meth
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Iterator, Mapping, Sequence, Union
@@ -23,8 +24,6 @@ from .declarations import EventTypeSpec, FieldSpec
 from .documents import DatedValue, Manifest, ParameterSpec, Rule, _Doc
 from .loader import Document, suggestion, validation_problems
 from .pack import (
-    Dated,
-    InForce,
     Origin,
     Pack,
     PackFiles,
@@ -32,7 +31,6 @@ from .pack import (
     RuleEntry,
     TestSetup,
     apply_overrides_from,
-    dated_values,
     declarations_for,
     declared_values,
     exclusive_spans,
@@ -41,6 +39,7 @@ from .pack import (
     read_rules,
     rule_problems,
 )
+from .dated import Dated, dated_values
 from .registry import PKG, find_pack
 
 __all__ = ["PackRef", "as_tested", "compose", "load_packs"]
@@ -453,7 +452,8 @@ def _override(files: PackFiles, merge: _Merge, problems: list[Problem]) -> None:
             merge.dated.pop(name, None)
         if entry.dated is not None:
             merge.dated.pop(name, None)
-            entries = dated_values(spec, entry.dated, document, at + ("dated",), problems)
+            entries = dated_values(spec, entry.dated, document, at + ("dated",), problems,
+                                   partial(parameter_value, spec))
             if entries:
                 merge.dated[name] = entries
         merge.parameter_spans[name] = document.span(at, key=True)

@@ -40,9 +40,10 @@ from ..policy.documents import Condition, Rule, RuleKind
 from ..policy.expr import evaluate as evaluate_formula
 from ..policy.expr import names as formula_names
 from ..policy.expr import parse_expr
+from ..policy.dated import value_on
 from ..policy.declarations import typed_value
 from ..policy.expr import attributes as formula_attributes
-from ..policy.pack import BandTable, Pack, value_on
+from ..policy.pack import BandTable, Pack
 from ._search import (
     Budget,
     Engines,
