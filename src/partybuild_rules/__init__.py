@@ -31,6 +31,7 @@ from .domain.outcomes import (
     Result,
 )
 from .evaluation.evaluator import Evaluator, evaluate
+from .policy.compose import compose
 from .policy.pack import Pack, load_pack
 from .reports.diff import render_diff
 
@@ -58,6 +59,7 @@ __all__ = [
     "Span",
     "bundled_dataset",
     "bundled_pack",
+    "compose",
     "diff_results",
     "evaluate",
     "explain",

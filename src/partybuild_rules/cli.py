@@ -45,8 +45,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="language of messages: zh (中文, default) or en")
 
     def data_options(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--policies", type=Path, default=None,
-                         help="policy pack folder (default: the bundled Tongjiang pack)")
+        sub.add_argument("--policies", action="append", default=None, metavar="PACK",
+                         help=_PACKS_HELP)
         sub.add_argument("--data", type=Path, default=None,
                          help="dataset file, .json or .yaml (default: the bundled Tongjiang example)")
         sub.add_argument("--year", type=int, default=None,
@@ -62,8 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--output", type=Path, default=None, help="write to this file instead of stdout")
 
     validate = commands.add_parser("validate", parents=[common], help="check a policy pack and list every problem (校验)")
-    validate.add_argument("pack", type=Path, nargs="?", default=None,
-                          help="policy pack folder (default: the bundled Tongjiang pack)")
+    validate.add_argument("pack", nargs="*", default=None, help=_PACKS_HELP)
     validate.add_argument("--data", type=Path, default=None, help="also check this dataset")
 
     explain_cmd = commands.add_parser("explain", parents=[common], help="why a subject got its outcomes (解释)")
@@ -72,14 +71,12 @@ def _parser() -> argparse.ArgumentParser:
     explain_cmd.add_argument("--format", choices=["text", "json"], default="text")
 
     test = commands.add_parser("test", parents=[common], help="run a pack's policy test cases (运行政策用例)")
-    test.add_argument("pack", type=Path, nargs="?", default=None,
-                      help="policy pack folder (default: the bundled Tongjiang pack)")
+    test.add_argument("pack", nargs="*", default=None, help=_PACKS_HELP)
     test.add_argument("--case", default=None, help="run only cases whose name contains this text")
 
     check = commands.add_parser("check", parents=[common],
                                 help="check a pack's rules for consistency (规则一致性检查)")
-    check.add_argument("pack", type=Path, nargs="?", default=None,
-                       help="policy pack folder (default: the bundled Tongjiang pack)")
+    check.add_argument("pack", nargs="*", default=None, help=_PACKS_HELP)
     check.add_argument("--max-examples", type=int, default=None,
                        help="examples tried per searched property")
     check.add_argument("--seconds", type=float, default=None, help="time budget for the whole run")
@@ -101,8 +98,8 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--base", required=True,
                       help="the current policy: a pack folder, an overrides file, or name=value[,name=value]")
     diff.add_argument("--new", required=True, help="the proposed policy, in the same forms")
-    diff.add_argument("--policies", type=Path, default=None,
-                      help="the pack that overrides apply to (default: the bundled Tongjiang pack)")
+    diff.add_argument("--policies", action="append", default=None, metavar="PACK",
+                      help="the pack(s) that overrides apply to (default: the bundled Tongjiang pack)")
     diff.add_argument("--data", type=Path, default=None, help="dataset (default: the bundled example)")
     diff.add_argument("--year", type=int, default=None)
     diff.add_argument("--format", choices=["text", "json"], default="text")
@@ -114,6 +111,15 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--year", type=int, default=2024)
     generate.add_argument("--output", type=Path, required=True)
     return parser
+
+
+_PACKS_HELP = ("policy pack: a folder, or pkg:NAME for an installed pack package; repeat to evaluate "
+               "several packs together (default: the bundled Tongjiang pack)")
+
+
+def _packs(refs: list[str] | None) -> list[str | Path]:
+    """The packs named on the command line, or the bundled one."""
+    return list(refs) if refs else [bundled_pack()]
 
 
 def _pairs(items: list[str]) -> dict[str, str]:
@@ -131,7 +137,7 @@ def _usage_problem(message: str) -> Problem:
 
 
 def _load(args: argparse.Namespace) -> tuple[Pack, Dataset, int]:
-    pack = load_pack(args.policies or bundled_pack(), overrides=args.overrides_file)
+    pack = load_pack(_packs(args.policies), overrides=args.overrides_file)
     if args.overrides:
         pack = pack.with_overrides(_pairs(args.overrides), origin="--set")
     data = load_dataset(args.data or bundled_dataset())
@@ -183,7 +189,7 @@ def _evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
 
 
 def _validate(args: argparse.Namespace, out: TextIO) -> Exit:
-    pack = load_pack(args.pack or bundled_pack())
+    pack = load_pack(_packs(args.pack))
     Evaluator(pack).close()  # compiling checks what only the engine can check (limits, bounds)
     out.write(f"ok: pack `{pack.name}` {pack.version}: {len(pack.rules)} rules, "
               f"{len(pack.parameters)} parameters\n")
@@ -219,7 +225,7 @@ def _unknown_subject(subject: str, known: set[str]) -> Problem:
 def _test(args: argparse.Namespace, out: TextIO) -> Exit:
     from .analysis.pack_tests import render_test_report, run_pack_tests
 
-    report = run_pack_tests(load_pack(args.pack or bundled_pack()), select=args.case)
+    report = run_pack_tests(load_pack(_packs(args.pack)), select=args.case)
     out.write(render_test_report(report, args.lang) + "\n")
     return Exit.OK if report.ok else Exit.INVALID
 
@@ -230,7 +236,7 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
     except ImportError as error:  # hypothesis is a test extra
         err.write(f"error: {error}\n")
         return Exit.USAGE
-    pack = load_pack(args.pack or bundled_pack())
+    pack = load_pack(_packs(args.pack))
     examples = args.max_examples if args.max_examples is not None else DEFAULT_EXAMPLES
     with _check_progress(err) as progress:
         try:
@@ -281,7 +287,7 @@ def _diff(args: argparse.Namespace, out: TextIO) -> Exit:
     from .analysis.diff import impact, resolve_side
     from .reports.diff import diff_to_json, render_diff
 
-    default = load_pack(args.policies or bundled_pack())
+    default = load_pack(_packs(args.policies))
     base = resolve_side(args.base, default, origin="--base")
     new = resolve_side(args.new, default, origin="--new")
     data = load_dataset(args.data or bundled_dataset())

@@ -45,6 +45,7 @@ from ..domain.outcomes import (
 from ..evaluation.evaluator import Evaluator
 from ..policy.cases import Case, CaseFile, Expect, ExpectNone
 from ..policy.loader import Document, read_document, suggestion, validation_problems
+from ..policy.compose import as_tested
 from ..policy.pack import Pack
 from .explain import headline
 
@@ -120,10 +121,12 @@ class CaseResult:
     line: int
     failures: tuple[Failure, ...] = ()
     outcomes: int = 0
+    skipped: tuple[str, ...] = ()
+    """The replaced or disabled rules this case names (a case of an extended pack): not run."""
 
     @property
     def passed(self) -> bool:
-        return not self.failures
+        return not self.failures and not self.skipped
 
     @property
     def where(self) -> str:
@@ -147,7 +150,11 @@ class TestReport:
 
     @property
     def failed(self) -> int:
-        return len(self.cases) - self.passed
+        return len(self.cases) - self.passed - self.skipped
+
+    @property
+    def skipped(self) -> int:
+        return sum(1 for case in self.cases if case.skipped)
 
     @property
     def ok(self) -> bool:
@@ -166,6 +173,8 @@ class LoadedCase:
     file: str
     index: int
     document: Document = field(compare=False, repr=False)
+    path: Path | None = None
+    skipped: tuple[str, ...] = ()
 
     @property
     def line(self) -> int:
@@ -194,12 +203,21 @@ def load_cases(pack: Pack) -> list[LoadedCase]:
         except ValidationError as error:
             problems += [_explained(p) for p in validation_problems(error, document, CaseFile)]
             cases = _valid_cases(document.data)  # so that the later stages check them too
-        loaded += [LoadedCase(case, str(path), i, document) for i, case in cases]
+        setup = pack.test_setups.get(Path(path))
+        skip = setup.skip if setup else frozenset()
+        loaded += [
+            LoadedCase(case, str(path), i, document, Path(path), tuple(sorted(_named_rules(case) & skip)))
+            for i, case in cases
+        ]
     for stage in _STAGES:
-        problems += stage(pack, loaded)
+        problems += stage(pack, [item for item in loaded if not item.skipped])
     if problems:
         raise PolicyError(problems)
     return loaded
+
+
+def _named_rules(case: Case) -> set[str]:
+    return {e.rule for e in (*case.expect, *case.expect_none) if e.rule is not None}
 
 
 def _valid_cases(data: dict[str, Any]) -> list[tuple[int, Case]]:
@@ -328,17 +346,20 @@ def run_pack_tests(pack: Pack, *, select: str | None = None) -> TestReport:
     return TestReport(pack=pack.name, version=pack.version, cases=results, select=select)
 
 
-_Evaluators = dict[tuple[tuple[str, str], ...], Evaluator]
-"""One compiled evaluator per distinct set of parameter overrides, shared by the cases."""
+_Evaluators = dict[tuple[Any, ...], Evaluator]
+"""One compiled evaluator per test file and distinct set of parameter overrides, shared by the cases."""
 
 
 def _run(pack: Pack, item: LoadedCase, evaluators: _Evaluators) -> CaseResult:
     case = item.case
-    key = tuple(sorted((name, str(value)) for name, value in case.parameters.items()))
+    if item.skipped:
+        return CaseResult(case.name, item.file, item.line, skipped=item.skipped)
+    key = (str(item.path),) + tuple(sorted((name, str(value)) for name, value in case.parameters.items()))
     try:
         evaluator = evaluators.get(key)
         if evaluator is None:
-            evaluator = evaluators.setdefault(key, Evaluator(pack.with_overrides(dict(case.parameters))))
+            tested = as_tested(pack, item.path) if item.path is not None else pack
+            evaluator = evaluators.setdefault(key, Evaluator(tested.with_overrides(dict(case.parameters))))
         result = evaluator.evaluate(case.data, case.year)
     except EngineError as error:
         failure = Failure("error", item.line, detail=str(error))
@@ -437,9 +458,14 @@ def render_test_report(report: TestReport, lang: Lang = "zh") -> str:
     """The report as text: one line per case, the failures under their case, and a closing line
     ``N passed, M failed`` (always in English: CI reads it)."""
     zh = lang == "zh"
-    ok, bad = ("通过", "失败") if zh else ("PASS", "FAIL")
+    ok, bad, skip = ("通过", "失败", "跳过") if zh else ("PASS", "FAIL", "SKIP")
     lines: list[str] = []
     for case in report.cases:
+        if case.skipped:
+            why = "、".join(case.skipped)
+            lines.append(f"{skip}  {case.where}  {case.name}  "
+                         + (f"（规则 {why} 已被取代或停用）" if zh else f"(rule {why} replaced or disabled)"))
+            continue
         lines.append(f"{ok if case.passed else bad}  {case.where}  {case.name}")
         for failure in case.failures:
             text = failure.message(lang).splitlines()
@@ -452,8 +478,10 @@ def render_test_report(report: TestReport, lang: Lang = "zh") -> str:
         else:
             lines.append(f"政策包 `{report.pack}` 没有测试用例（pack.yaml 的 `tests:`）" if zh
                          else f"pack `{report.pack}` has no test cases (`tests:` in pack.yaml)")
+    skipped_zh = f"，{report.skipped} 个跳过" if report.skipped else ""
+    skipped_en = f", {report.skipped} skipped" if report.skipped else ""
     if zh:
         lines.append(f"政策包 {report.pack} {report.version}：共 {len(report.cases)} 个用例，"
-                     f"{report.passed} 个通过，{report.failed} 个失败")
-    lines.append(f"{report.passed} passed, {report.failed} failed")
+                     f"{report.passed} 个通过，{report.failed} 个失败{skipped_zh}")
+    lines.append(f"{report.passed} passed, {report.failed} failed{skipped_en}")
     return "\n".join(lines)

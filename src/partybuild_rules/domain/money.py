@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Iterable
 
 from pydantic import BeforeValidator, PlainSerializer
 
-__all__ = ["FEN", "Money", "to_decimal", "quantize", "prorate", "round_to"]
+__all__ = ["FEN", "Money", "to_decimal", "quantize", "prorate", "prorate_stretches", "round_to"]
 
 FEN = Decimal("0.01")
 MAX_DIGITS = 15
@@ -66,6 +66,14 @@ def prorate(amount: Decimal, days_held: int, days_in_period: int) -> Decimal:
     if days_held >= days_in_period:
         return quantize(amount)
     return quantize(amount * days_held / days_in_period)
+
+
+def prorate_stretches(stretches: Iterable[tuple[Decimal, int]], days_in_period: int, unit: Decimal = FEN) -> Decimal:
+    """``Σ rate × days / days_in_period`` over stretches of days paid at one rate each (a rate
+    that changes inside the period), rounded half up to ``unit`` (the fen by default) once; one
+    stretch of the whole period is its rate exactly."""
+    total = sum((rate * days for rate, days in stretches), Decimal(0))
+    return round_to(total / days_in_period, unit)
 
 
 def _serialize(value: Decimal) -> str:

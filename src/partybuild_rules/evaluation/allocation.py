@@ -214,10 +214,10 @@ def _reason(move: Move, names: Mapping[str, str], unit_name: str, mean: Fraction
     )
 
 
-def _pack_relative(pack: Pack, file: str) -> str:
+def _pack_relative(folder: Path, file: str) -> str:
     path = Path(file)
     try:
-        return str(path.resolve().relative_to(pack.path.resolve().parent))
+        return str(path.resolve().relative_to(folder.resolve().parent))
     except ValueError:
         return path.name
 
@@ -236,6 +236,7 @@ def allocation_outcomes(pack: Pack, data: Dataset, year: int) -> list[Allocation
         if problems:
             raise PolicyError(problems)
         span = pack.spans.get(rule.id)
+        origin = pack.origin(rule.id)  # the pack the rule came from, in a composition
         for move in balance_moves(data, tolerance, max_moves, _movable(rule)):
             unit = units[move.unit]
             fact: dict[str, Any] = {
@@ -249,8 +250,8 @@ def allocation_outcomes(pack: Pack, data: Dataset, year: int) -> list[Allocation
                 rule_id=rule.id, subject_kind=SubjectKind.UNIT, subject=unit.id, subject_name=unit.name,
                 community=move.source, year=year, period=str(year),
                 provenance=Provenance(
-                    rule_id=rule.id, rule_title=rule.title, pack=pack.name, pack_version=pack.version,
-                    file=_pack_relative(pack, span.file) if span else "", line=span.line if span else 0,
+                    rule_id=rule.id, rule_title=rule.title, pack=origin.name, pack_version=origin.version,
+                    file=_pack_relative(origin.path, span.file) if span else "", line=span.line if span else 0,
                     source=rule.source, facts=(fact,), parameters=dict(used),
                 ),
                 step=move.step, from_community=move.source, from_community_name=names[move.source],

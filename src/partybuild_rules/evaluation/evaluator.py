@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable, Iterator
 from ..domain.errors import DataError, Problem
 from ..domain.model import Dataset, SubjectKind
 from ..domain.money import round_to, to_decimal
+from ..domain.periods import Period
 from ..domain.outcomes import (
     Allowance,
     Charge,
@@ -32,10 +33,11 @@ from ..policy.expr import attributes as attributes_of
 from ..policy.expr import calls
 from ..policy.expr import evaluate as evaluate_formula
 from ..policy.expr import parse_expr
+from ..policy.dated import dated_allowance
 from ..policy.pack import BandTable, Pack
 from . import facts as F
 from .allocation import allocation_outcomes
-from .compile import Program, Query, compile_pack, resolve
+from .compile import Program, Query, compile_pack, parameters_of, resolve
 from ..data.datasets import check_declared
 from .engines.durable import Engine, Fired
 from .measures import bound_value, holds
@@ -45,7 +47,7 @@ __all__ = ["Evaluator", "evaluate", "Progress", "hidden_fields"]
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(stage_label, done, total)`` while an evaluation runs."""
 
-_HIDDEN = {"sid", "id", "q"}
+_HIDDEN = {"sid", "id", "q", "held_from", "held_until"}
 _ROUNDING = {"fen": Decimal("0.01"), "jiao": Decimal("0.1"), "yuan": Decimal("1")}
 Key = tuple[SubjectKind, str]
 
@@ -62,7 +64,7 @@ class Evaluator:
         personal = pack.declarations.personal()
         self._hidden = {q.qid: hidden_fields(q, personal) for q in self.program.queries}
         """Per query, the fact fields provenance leaves out: the engine's own, and personal values."""
-        self._files = {rule_id: _pack_relative(pack, span.file) for rule_id, span in pack.spans.items()}
+        self._files = {rule_id: _pack_relative(pack.origin(rule_id).path, span.file) for rule_id, span in pack.spans.items()}
         numbers = {k: to_decimal(v) for k, v in pack.values.items() if isinstance(v, (int, Decimal))}
         # A formula depends on parameters only: compute it once per pack, not per outcome.
         self._numbers = numbers
@@ -72,6 +74,7 @@ class Evaluator:
             for rule in pack.rules if rule.amount is not None and not attributes_of(parse_expr(rule.amount))
             and not calls(parse_expr(rule.amount))
         }
+        self._dated = {rule.id: [n for n in parameters_of(pack, rule) if n in pack.dated] for rule in pack.rules}
 
     def hidden(self, query: Query) -> set[str]:
         """The fields of ``query``'s facts that are never shown (see :func:`hidden_fields`)."""
@@ -107,6 +110,7 @@ class Evaluator:
         progress: Progress | None,
         watch: tuple[str, list[tuple[Query, F.Fact]]] | None,
     ) -> Result:
+        self.pack.check_year(year)
         covers = data.covers
         if not covers.start.year <= year <= covers.end.year:
             raise DataError([Problem(
@@ -124,9 +128,12 @@ class Evaluator:
             if offset == 0:
                 return outcomes
             if offset not in earlier:
+                # An earlier year outside the recorded dates, or before the pack was in force,
+                # has no outcomes under this pack (nothing is known, nothing was decided).
                 past = year + offset
-                earlier[offset] = (list(self._run(data, past, None, None).outcomes)
-                                   if covers.start.year <= past <= covers.end.year else [])
+                known = covers.start.year <= past <= covers.end.year
+                in_force = all(f.covers(past) for f in self.pack.in_force)
+                earlier[offset] = list(self._run(data, past, None, None).outcomes) if known and in_force else []
             return earlier[offset]
 
         measurer = F.Measurer(index, self.pack, computed, outcomes_of)
@@ -160,7 +167,7 @@ class Evaluator:
             pack_version=self.pack.version,
             dataset=data.name,
             year=year,
-            parameters={k: str(v) for k, v in self.pack.values.items()},
+            parameters={k: self.pack.shown(k) for k in self.pack.values},
             outcomes=tuple(outcomes),
         )
 
@@ -195,11 +202,12 @@ class Evaluator:
         first = next(iter(fired.facts.values()))
         subject = index.subject(query.subject, first["s"])
         span = self.pack.spans.get(rule.id)
+        origin = self.pack.origin(rule.id)
         provenance = Provenance(
             rule_id=rule.id,
             rule_title=rule.title,
-            pack=self.pack.name,
-            pack_version=self.pack.version,
+            pack=origin.name,
+            pack_version=origin.version,
             file=self._files.get(rule.id, ""),
             line=span.line if span else 0,
             source=rule.source,
@@ -207,7 +215,7 @@ class Evaluator:
                 {"pattern": alias, **{k: v for k, v in fact.items() if k not in self._hidden[query.qid]}}
                 for alias, fact in fired.facts.items()
             ),
-            parameters=dict(self.program.parameters_used.get(rule.id, {})),
+            parameters={k: self.pack.shown(k) for k in self.program.parameters_used.get(rule.id, {})},
         )
         common: dict[str, Any] = dict(
             rule_id=rule.id,
@@ -276,6 +284,13 @@ class Evaluator:
         held, total = fact.get("days_held", 1), fact.get("days_in_period", 1)
         unit = _ROUNDING[rule.rounding]
         amount = round_to(full * held / total if rule.prorate == "by_days" and held < total else full, unit)
+        if self._dated[rule.id]:  # a rate that changes on a date: paid day by day
+            period = Period.parse(_period(query, fact, common["year"]))
+            held_days = (fact.get("held_from"), fact.get("held_until")) if rule.prorate == "by_days" else (None, None)
+            full, amount = dated_allowance(
+                self.pack, rule, self._dated[rule.id], fact.get("tier"), period, *held_days, unit=unit,
+                attrs={**subject.fields, **index.attributes(subject)}, tables=F.PackTables(self.pack),
+            )
         money = Charge if rule.kind is RuleKind.CHARGE else Allowance
         return money(
             amount=amount, full_amount=round_to(full, unit), days_held=held, days_in_period=total,
@@ -328,11 +343,11 @@ def hidden_fields(query: Query, personal: set[str]) -> set[str]:
     return hidden
 
 
-def _pack_relative(pack: Pack, file: str) -> str:
+def _pack_relative(folder: Path, file: str) -> str:
     """``tongjiang/reprimand.yaml``: stable wherever the pack is installed."""
     path = Path(file)
     try:
-        return str(path.resolve().relative_to(pack.path.resolve().parent))
+        return str(path.resolve().relative_to(folder.resolve().parent))
     except ValueError:
         return path.name
 

@@ -431,6 +431,8 @@ def role_month_facts(
                     "role_community": holding.community,
                     "days_held": (last - first).days + 1,
                     "days_in_period": month.days,
+                    "held_from": first.isoformat(),
+                    "held_until": last.isoformat(),
                     "tier": ratings.get((SubjectKind.COMMUNITY, holding.community), ""),
                 }
 

@@ -29,6 +29,7 @@ from .expr import ExprError, parse_expr
 __all__ = [
     "Balance",
     "Condition",
+    "DatedValue",
     "Manifest",
     "Measure",
     "ParameterSpec",
@@ -90,6 +91,14 @@ class Band(_Doc):
         return self
 
 
+class DatedValue(_Doc):
+    """A parameter's value for a range of days (``until`` inclusive; open: until the next entry)."""
+
+    from_: date = Field(alias="from")
+    until: date | None = None
+    value: Union[int, str]
+
+
 class ParameterSpec(_Doc):
     """A named value of the policy, with its title, unit and allowed range: a number, a text, a
     band table (``type: table`` with ``bands``) or a lookup table (``type: lookup`` with
@@ -107,6 +116,7 @@ class ParameterSpec(_Doc):
     allowed: tuple[Union[int, str], ...] | None = None
     illustrative: StrictBool = False
     description: str = ""
+    dated: tuple[DatedValue, ...] = ()
 
     @model_validator(mode="after")
     def _shape(self) -> ParameterSpec:
@@ -137,7 +147,7 @@ class Manifest(_Doc):
     version: str = Field(min_length=1)
     effective: Effective
     source: str = ""
-    rule_files: tuple[str, ...] = Field(min_length=1)
+    rule_files: tuple[str, ...] = ()
     parameters: dict[str, ParameterSpec] = {}
     exclusive: tuple[tuple[str, str], ...] = ()
     tests: tuple[str, ...] = ()
@@ -163,6 +173,8 @@ class Manifest(_Doc):
                 raise ValueError(f"event type `{name}` must be lowercase letters, digits and `_` "
                                  "and not a core event type")
         return value
+    extends: str | None = Field(default=None, pattern=r"^(pkg:)?[a-z][a-z0-9_-]*$")
+    disable: tuple[str, ...] = ()
 
     @field_validator("parameters")
     @classmethod
@@ -534,6 +546,7 @@ class Rule(_Doc):
     local: StrictBool = True
     monotone: StrictBool = False
     note: str = ""
+    replaces: str | None = Field(default=None, pattern=RULE_ID)
 
     @field_validator("amount")
     @classmethod

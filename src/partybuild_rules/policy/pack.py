@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import partial
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Iterator, Mapping, Sequence, Union
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, Union
 
 from pydantic import ValidationError
 
@@ -21,13 +22,17 @@ from ..domain.errors import PolicyError, Problem, Span
 from ..domain.model import CORE_EVENT_TYPES, SubjectKind
 from ..domain.money import FEN, to_decimal
 from .declarations import Declarations, EventTypeSpec, FieldSpec
+from .dated import Dated, dated_values
 from .documents import SUBJECT_FIELDS, Manifest, ParameterSpec, Rule, RuleFile, RuleKind
 from .expr import attributes as formula_attributes
 from .expr import names as formula_names
 from .expr import parse_expr
 from .loader import Document, read_document, suggestion, validation_problems
 
-__all__ = ["BandRow", "BandTable", "LookupTable", "Pack", "load_pack", "ParamValue", "declarations_for"]
+__all__ = [
+    "BandRow", "BandTable", "InForce", "LookupTable", "Origin", "Pack", "ParamValue", "TestSetup",
+    "declarations_for", "load_pack",
+]
 
 @dataclass(frozen=True)
 class BandRow:
@@ -78,11 +83,49 @@ class LookupTable:
 
 ParamValue = Union[int, Decimal, str, BandTable, LookupTable]
 _REF = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)$")
+RuleEntry = tuple[Rule, Document, int]
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The pack a rule comes from: its name, version and folder (for provenance)."""
+
+    name: str
+    version: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class InForce:
+    """A pack's ``effective`` dates, with where they are written."""
+
+    origin: Origin
+    start: date
+    until: date | None
+    span: Span
+
+    def covers(self, year: int) -> bool:
+        return self.start.year <= year and (self.until is None or year <= self.until.year)
+
+
+@dataclass(frozen=True)
+class TestSetup:
+    """How the test cases of one test file run in a composed pack: with the parameter values of
+    the pack that wrote them, and skipping the cases that name ``skip`` (replaced or disabled)."""
+
+    __test__ = False  # not a pytest test class
+
+    values: Mapping[str, ParamValue]
+    dated: Mapping[str, tuple[Dated, ...]]
+    skip: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
 class Pack:
-    """A validated policy pack with its parameter values resolved (defaults, then overrides)."""
+    """A validated policy pack with its parameter values resolved (defaults, then overrides).
+
+    A pack may be a composition (several packs, or one that ``extends`` another): ``origins``
+    names the pack each rule comes from, ``in_force`` the effective dates each pack brings."""
 
     name: str
     title: str
@@ -108,6 +151,13 @@ class Pack:
         return Declarations(
             {kind: dict(self.attributes.get(kind, {})) for kind in SubjectKind}, dict(self.event_types)
         )
+    dated: Mapping[str, tuple[Dated, ...]] = field(default_factory=dict)
+    origins: Mapping[str, Origin] = field(default_factory=dict)
+    in_force: tuple[InForce, ...] = ()
+    parameter_spans: Mapping[str, Span] = field(default_factory=dict)
+    test_setups: Mapping[Path, TestSetup] = field(default_factory=dict)
+    replaced: Mapping[str, str] = field(default_factory=dict)
+    rule_entries: tuple[RuleEntry, ...] = field(default=(), compare=False, repr=False)
 
     def rule(self, rule_id: str) -> Rule:
         for rule in self.rules:
@@ -115,39 +165,113 @@ class Pack:
                 return rule
         raise KeyError(rule_id)
 
+    def origin(self, rule_id: str) -> Origin:
+        """The pack that wrote rule ``rule_id``."""
+        return self.origins.get(rule_id) or Origin(self.name, self.version, self.path)
+
     def with_overrides(self, overrides: Mapping[str, Any], origin: str = "<overrides>") -> Pack:
-        """A copy with some parameters changed; the pack's files are not touched."""
+        """A copy with some parameters changed; the pack's files are not touched. An override is
+        one value for every day: it replaces the parameter's dated values too."""
         values, problems = _apply_overrides(self.parameters, dict(self.values), overrides, origin)
         if problems:
             raise PolicyError(problems)
         merged = {**self.overrides, **{k: values[k] for k in overrides}}
-        return dataclasses.replace(
-            self, values=MappingProxyType(values), overrides=MappingProxyType(merged), _cache={},
+        dated = {k: v for k, v in self.dated.items() if k not in overrides}
+        return replace(
+            self, values=MappingProxyType(values), overrides=MappingProxyType(merged),
+            dated=MappingProxyType(dated), _cache={},
         )
 
+    def shown(self, name: str) -> str:
+        """A parameter's value as provenance shows it, with its dated values:
+        ``1270.00; 1300.00 from 2024-07-01``."""
+        text = str(self.values[name])
+        for entry in self.dated.get(name, ()):
+            until = f" until {entry.end}" if entry.end is not None else ""
+            text += f"; {entry.value} from {entry.start}{until}"
+        return text
 
-def load_pack(path: str | Path, overrides: Mapping[str, Any] | str | Path | None = None) -> Pack:
-    """Load the pack in folder ``path`` (or its ``pack.yaml``); raise :class:`PolicyError` listing
-    every problem. ``overrides`` is a mapping of parameter values or a YAML file of them."""
-    folder = Path(path)
-    manifest_path = folder if folder.suffix in (".yaml", ".yml") else folder / "pack.yaml"
-    folder = manifest_path.parent
-    problems: list[Problem] = []
+    def check_year(self, year: int) -> None:
+        """Raise :class:`PolicyError` if a pack of this one is not in force in ``year``."""
+        problems = [
+            Problem(
+                f"year {year} is outside the effective dates of pack `{f.origin.name}` "
+                f"({f.start}..{f.until or ''})", f.span, "effective",
+                f"evaluate a year from {f.start.year} to {f.until.year}" if f.until
+                else f"evaluate {f.start.year} or a later year",
+            )
+            for f in self.in_force if not f.covers(year)
+        ]
+        if problems:
+            raise PolicyError(problems)
+
+
+def load_pack(
+    path: str | Path | Sequence[str | Path], overrides: Mapping[str, Any] | str | Path | None = None
+) -> Pack:
+    """Load the pack in folder ``path`` (or its ``pack.yaml``, or ``pkg:NAME`` for an installed
+    pack package); raise :class:`PolicyError` listing every problem. A pack that ``extends``
+    another is loaded with its base. A list of paths loads several packs as one
+    (:func:`~partybuild_rules.policy.compose.compose`). ``overrides`` is a mapping of parameter
+    values or a YAML file of them."""
+    from .compose import load_packs  # composition builds on this module's readers
+
+    paths = [path] if isinstance(path, (str, Path)) else list(path)
+    return load_packs(paths, overrides)
+
+
+@dataclass
+class PackFiles:
+    """One pack's own documents, validated: its manifest, its parameter declarations and the
+    entries that override a base's values (``extends`` only), and its rules."""
+
+    folder: Path
+    document: Document
+    manifest: Manifest
+    overrides: dict[str, Any]
+    rules: list[RuleEntry] = field(default_factory=list)
+
+    @property
+    def origin(self) -> Origin:
+        return Origin(self.manifest.pack, self.manifest.version, self.folder)
+
+    def in_force(self) -> InForce:
+        effective = self.manifest.effective
+        return InForce(self.origin, effective.from_, effective.until, self.document.span(("effective",)))
+
+
+def read_manifest(path: Path, problems: list[Problem]) -> PackFiles | None:
+    """Read and validate ``pack.yaml`` (without its rule files). In a pack that ``extends``
+    another, a ``parameters`` entry without ``type:`` overrides the base's value (a plain value,
+    or a mapping of ``default`` and ``dated``) and is kept apart from the declarations."""
+    manifest_path = path if path.suffix in (".yaml", ".yml") else path / "pack.yaml"
     document, read_problems = read_document(manifest_path)
     problems += read_problems
     if document is None:
-        raise PolicyError(problems)
-    manifest = _validate(document, Manifest, problems)
+        return None
+    data = document.data
+    overrides: dict[str, Any] = {}
+    if isinstance(data, dict) and data.get("extends") is not None and isinstance(data.get("parameters"), dict):
+        declared = {k: v for k, v in data["parameters"].items() if isinstance(v, dict) and "type" in v}
+        overrides = {k: v for k, v in data["parameters"].items() if k not in declared}
+        data = {**data, "parameters": declared}
+    manifest = _validate(document, Manifest, problems, data)
     if manifest is None:
-        raise PolicyError(problems)
-    values = _parameter_values(manifest, document, problems)
-    rules: list[tuple[Rule, Document, int]] = []
-    for index, name in enumerate(manifest.rule_files):
-        rule_path = folder / name
+        return None
+    if not manifest.rule_files and manifest.extends is None:
+        problems.append(Problem("missing field `rule_files`", document.span(()), "missing-field",
+                                "add `rule_files:`", ("rule_files",)))
+    return PackFiles(manifest_path.parent, document, manifest, overrides)
+
+
+def read_rules(files: PackFiles, parameters: Mapping[str, ParameterSpec], problems: list[Problem]) -> None:
+    """Read the pack's rule files into ``files.rules``; ``$name`` must name one of ``parameters``."""
+    for index, name in enumerate(files.manifest.rule_files):
+        rule_path = files.folder / name
         rule_document, read_problems = read_document(rule_path)
         if read_problems and any(p.code == "io" for p in read_problems):
             problems.append(Problem(
-                f"rule file `{name}` not found", document.span(("rule_files", index)), "io",
+                f"rule file `{name}` not found", files.document.span(("rule_files", index)), "io",
                 f"the file should be at `{rule_path}`",
             ))
             continue
@@ -157,40 +281,21 @@ def load_pack(path: str | Path, overrides: Mapping[str, Any] | str | Path | None
         rule_file = _validate(rule_document, RuleFile, problems)
         raw_rules = rule_document.data.get("rules", []) if isinstance(rule_document.data, dict) else []
         if rule_file is not None:
-            rules += [(rule, rule_document, i) for i, rule in enumerate(rule_file.rules)]
-        problems += _reference_problems(rule_document, raw_rules, manifest.parameters)
+            files.rules += [(rule, rule_document, i) for i, rule in enumerate(rule_file.rules)]
+        problems += _reference_problems(rule_document, raw_rules, parameters)
+
+
+def rule_problems(
+    rules: list[RuleEntry], exclusive: Iterable[Exclusive], declared: Manifest
+) -> list[Problem]:
+    """The whole-pack stages over the rules of a pack (or of a composition); ``declared`` holds
+    the attributes and event types in scope."""
+    problems: list[Problem] = []
     for stage in _STAGES:
         problems += stage(rules)
     for declared_stage in _DECLARED_STAGES:
-        problems += declared_stage(rules, manifest)
-    problems += _exclusive_problems(manifest, document, rules)
-    if overrides is not None and not problems:
-        override_map, origin, where = _read_overrides(overrides, problems)
-        values, more = _apply_overrides(manifest.parameters, values, override_map, origin, where)
-        problems += more
-    else:
-        override_map = {}
-    if problems:
-        raise PolicyError(problems)
-    return Pack(
-        name=manifest.pack,
-        title=manifest.title,
-        version=manifest.version,
-        effective_from=manifest.effective.from_,
-        effective_until=manifest.effective.until,
-        source=manifest.source,
-        path=folder,
-        parameters=MappingProxyType(dict(manifest.parameters)),
-        values=MappingProxyType(values),
-        rules=tuple(rule for rule, _, _ in rules),
-        spans=MappingProxyType({rule.id: doc.span(("rules", i)) for rule, doc, i in rules}),
-        overrides=MappingProxyType({k: values[k] for k in override_map}),
-        exclusive=manifest.exclusive,
-        test_files=tuple(folder / name for name in manifest.tests),
-        attributes=MappingProxyType(dict(manifest.attributes)),
-        event_types=MappingProxyType(dict(manifest.event_types)),
-    )
-
+        problems += declared_stage(rules, declared)
+    return problems + _exclusive_problems(exclusive, rules)
 
 def declarations_for(
     packs: Sequence[Pack], named: Sequence[str] = (), resolve: Callable[[str], Pack | None] | None = None,
@@ -225,11 +330,45 @@ def declarations_for(
     return Declarations(attributes, events), problems
 
 
-def _exclusive_problems(manifest: Manifest, document: Document, rules: list[RuleEntry]) -> list[Problem]:
+def declared_values(files: PackFiles, problems: list[Problem]) -> tuple[dict[str, ParamValue], dict[str, tuple[Dated, ...]]]:
+    """The defaults and dated values of the parameters the pack declares itself."""
+    values = _parameter_values(files.manifest, files.document, problems)
+    dated: dict[str, tuple[Dated, ...]] = {}
+    for name, spec in files.manifest.parameters.items():
+        if spec.dated:
+            dated[name] = dated_values(spec, spec.dated, files.document, ("parameters", name, "dated"), problems,
+                                       partial(parameter_value, spec))
+    return {k: v for k, v in values.items()}, {k: v for k, v in dated.items() if v}
+
+
+Exclusive = tuple[tuple[str, str], Document, int]
+"""An `exclusive` pair, the document it is written in and its index there."""
+
+
+def exclusive_spans(files: PackFiles) -> list[Exclusive]:
+    return [(pair, files.document, i) for i, pair in enumerate(files.manifest.exclusive)]
+
+
+def apply_overrides_from(
+    pack: Pack, overrides: Mapping[str, Any] | str | Path, problems: list[Problem]
+) -> Pack:
+    """``pack`` with ``overrides`` (a mapping, or a YAML file of ``name: value``) applied."""
+    override_map, origin, where = _read_overrides(overrides, problems)
+    values, more = _apply_overrides(pack.parameters, dict(pack.values), override_map, origin, where)
+    problems += more
+    return replace(
+        pack, values=MappingProxyType(values),
+        overrides=MappingProxyType({k: values[k] for k in override_map if k in values}),
+        dated=MappingProxyType({k: v for k, v in pack.dated.items() if k not in override_map}),
+        _cache={},
+    )
+
+
+def _exclusive_problems(exclusive: Iterable[Exclusive], rules: list[RuleEntry]) -> list[Problem]:
     """Each side of an `exclusive` pair names a rule kind or a rule id of the pack."""
     known = {kind.value for kind in RuleKind} | {rule.id for rule, _, _ in rules}
     problems = []
-    for i, pair in enumerate(manifest.exclusive):
+    for pair, document, i in exclusive:
         for j, name in enumerate(pair):
             if name not in known:
                 problems.append(Problem(
@@ -240,14 +379,15 @@ def _exclusive_problems(manifest: Manifest, document: Document, rules: list[Rule
     return problems
 
 
-def _validate(document: Document, model: Any, problems: list[Problem]) -> Any:
-    if not isinstance(document.data, dict):
+def _validate(document: Document, model: Any, problems: list[Problem], data: Any = None) -> Any:
+    data = document.data if data is None else data
+    if not isinstance(data, dict):
         problems.append(Problem(
             "expected a mapping of fields at the top of the file", document.span(()), "type"
         ))
         return None
     try:
-        return model.model_validate(document.data)
+        return model.model_validate(data)
     except ValidationError as error:
         problems += validation_problems(error, document, model)
         return None
@@ -457,7 +597,6 @@ def _reference_problems(
     return problems
 
 
-RuleEntry = tuple[Rule, Document, int]
 
 
 def _duplicate_ids(rules: list[RuleEntry]) -> list[Problem]:

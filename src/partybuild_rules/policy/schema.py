@@ -241,6 +241,9 @@ _POLICY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
         "attributes": ("扩展属性", "typed attributes the pack adds to subjects, by subject kind, e.g. "
                        "{member: {monthly_income: {type: money, personal: true}}}"),
         "event_types": ("扩展事件类型", "the pack's own event types with their typed fields, e.g. dues_payment"),
+        "extends": ("继承", "the pack this one builds on, by name (e.g. tongjiang) or pkg:NAME; "
+                    "see docs/policy-language.md, composition"),
+        "disable": ("停用规则", "rule ids of the extended pack that do not apply here, e.g. [C3.quarterly-activity]"),
     },
     "FieldSpec": {
         "type": ("类型", "money 金额 · decimal 小数 · integer 整数 · text 文本 · date 日期 · month 月份 · boolean 是否 · "
@@ -283,6 +286,13 @@ _POLICY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
         "allowed": ("可选值", "optional list of allowed values"),
         "illustrative": ("示例值", "true: the report gives no number; the default is an example"),
         "description": ("说明", "free text"),
+        "dated": ("分段取值", "values for ranges of days, e.g. [{from: \"2024-07-01\", value: \"1300.00\"}]; "
+                  "other days take `default`; money is paid day by day"),
+    },
+    "DatedValue": {
+        "from": ("起始日期", "YYYY-MM-DD, inclusive"),
+        "until": ("截止日期", "YYYY-MM-DD, inclusive; without it, until the next entry starts"),
+        "value": ("取值", "of the parameter's type, within its range"),
     },
     "RuleFile": {
         "rules": ("规则", "the rules of this file"),
@@ -314,6 +324,7 @@ _POLICY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
                   "allocation rules are never local"),
         "monotone": ("单调", "true: one more counted event never adds an outcome"),
         "note": ("备注", "free text"),
+        "replaces": ("取代规则", "the id of a rule of the extended (or an earlier) pack that this rule takes the place of"),
     },
     "Balance": {
         "tolerance": ("允许偏差", "balanced: every community within this many units of the city mean, "
@@ -541,6 +552,19 @@ def _policy_constraints(defs: dict[str, Any]) -> None:
     for bounded in ("Count", "Sum", "Bounds"):  # at most one bound
         defs[bounded]["not"] = {"anyOf": [{"required": [a, b]} for i, a in enumerate(_BOUND_DOCS)
                                           for b in list(_BOUND_DOCS)[i + 1:]]}
+    # In a pack that `extends` another, a `parameters` entry without `type:` overrides the base's
+    # value: a plain value, or `default` and/or `dated`.
+    override = {
+        "type": "object", "additionalProperties": False, "minProperties": 1,
+        "properties": {"default": {"type": ["integer", "number", "string"]},
+                       "dated": {"type": "array", "items": {"$ref": "#/$defs/DatedValue"}}},
+    }
+    parameters = defs["Manifest"]["properties"]["parameters"]
+    parameters["additionalProperties"] = {"anyOf": [
+        parameters["additionalProperties"], override, {"type": ["integer", "number", "string"]},
+    ]}
+    defs["Manifest"]["if"] = {"not": {"required": ["extends"]}}
+    defs["Manifest"]["then"] = {"required": ["rule_files"]}
     defs["Rule"]["allOf"] = [
         {"if": {"required": ["kind"], "properties": {"kind": {"const": kind}}}, "then": {"required": need}}
         for kind, need in _RULE_SHAPES.items()

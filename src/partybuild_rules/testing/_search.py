@@ -43,7 +43,13 @@ class Budget:
     sizes: Mapping[str, Size] = field(default_factory=dict)
 
     def year_of(self, pack: Pack) -> int:
-        return self.year if self.year is not None else pack.effective_from.year
+        """The year checked: the one given, else the pack's first year in force in which every
+        earlier year its rules read (outcomes of ``year: previous``) is in force too."""
+        if self.year is not None:
+            return self.year
+        look_back = max((-c.outcome.offset for rule in pack.rules if rule.when for c in rule.when.walk()
+                         if c.outcome is not None and c.outcome.offset < 0), default=0)
+        return pack.effective_from.year + look_back
 
     @property
     def shrink_limit(self) -> int:

@@ -117,7 +117,7 @@ def run_checks(
     such as ``monotonicity[R2.member-absence]``); ``year`` is the evaluated year (default: the
     year the pack takes effect)."""
     started = time.monotonic()
-    evaluated_year = year if year is not None else pack.effective_from.year
+    evaluated_year = Budget(year=year).year_of(pack)
     plan = _plan(pack, evaluate, progress, evaluated_year)
     if only is not None:
         chosen = set(only)

@@ -16,8 +16,8 @@ import json
 import random
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable, Mapping, Sequence
 
@@ -35,11 +35,12 @@ from ..domain.model import (
 from ..domain.money import to_decimal
 from ..domain.outcomes import Allowance, Evaluation, Result
 from ..domain.periods import Granularity, Period, months_between
-from ..evaluation.compile import resolve
+from ..evaluation.compile import parameters_of, resolve
 from ..policy.documents import Condition, Rule, RuleKind
 from ..policy.expr import evaluate as evaluate_formula
 from ..policy.expr import names as formula_names
 from ..policy.expr import parse_expr
+from ..policy.dated import value_on
 from ..policy.declarations import typed_value
 from ..policy.expr import attributes as formula_attributes
 from ..policy.pack import BandTable, Pack
@@ -697,9 +698,12 @@ def _money_problems(pack: Pack, data: Dataset, result: Result, year: int) -> lis
             if full.is_nan():
                 problems.append((o.rule_id, f"{what} is paid although `{rated[1]}` has no rating with an amount"))
                 continue
+        period = Period.parse(o.period)
+        if any(name in pack.dated for name in parameters_of(pack, rule)):
+            problems += _dated_money_problems(pack, rule, o, what, period, members, ratings)
+            continue
         if o.full_amount != _rounded(full, rule):
             problems.append((o.rule_id, f"{what} has full amount {o.full_amount}, the rule says {_rounded(full, rule)}"))
-        period = Period.parse(o.period)
         if rule.prorate == "by_days" and (o.days_in_period != period.days or not 0 < o.days_held <= o.days_in_period):
             problems.append((o.rule_id, f"{what} counts {o.days_held} of {o.days_in_period} days in a period "
                                          f"of {period.days}"))
@@ -722,6 +726,41 @@ def _money_problems(pack: Pack, data: Dataset, result: Result, year: int) -> lis
             if total != 12 * full_months[0].full_amount or len({o.full_amount for o in full_months}) > 1:
                 problems.append((rule_id, f"twelve full months of `{rule_id}` for `{subject}` sum to {total}, "
                                           f"not 12 × {full_months[0].full_amount}"))
+    return problems
+
+
+def _dated_money_problems(
+    pack: Pack, rule: Rule, o: Allowance, what: str, period: Period, members: dict[str, Any],
+    ratings: dict[tuple[str, str], str],
+) -> list[tuple[str, str]]:
+    """The money of a rule whose rate changes on dates, worked out one day at a time: the whole
+    period's amount and the amount for the days held, each Σ day's rate / days, rounded once."""
+    facts = o.provenance.facts[0] if o.provenance.facts else {}
+    rated = ("community", facts.get("role_community", "")) if o.role else (o.subject_kind.value, o.subject)
+    tier = ratings.get(rated, "")
+
+    def rate(day: date) -> Decimal:
+        dated = replace(pack, values={k: value_on(pack, k, day) for k in pack.values}, dated={})
+        return full_amounts(dated, rule).get("" if rule.amount is not None else tier, Decimal(0))
+
+    days = [period.start + timedelta(days=n) for n in range(period.days)]
+    held = days
+    if rule.prorate == "by_days" and o.role is not None:
+        holdings = [h for h in members[o.subject].roles if h.role.value == o.role
+                    and h.community == facts.get("role_community")]
+        held = [d for d in days if any(h.start <= d <= (h.end or date.max) for h in holdings)]
+    unit = {"fen": Decimal("0.01"), "jiao": Decimal("0.1"), "yuan": Decimal("1")}[rule.rounding]
+
+    def once(total: Decimal) -> Decimal:
+        return (total / period.days).quantize(unit, rounding=ROUND_HALF_UP).quantize(FEN)
+
+    full = once(sum((rate(d) for d in days), Decimal(0)))
+    paid = once(sum((rate(d) for d in held), Decimal(0)))
+    problems = []
+    if o.full_amount != full:
+        problems.append((o.rule_id, f"{what} has full amount {o.full_amount}; day by day it is {full}"))
+    if o.amount != paid:
+        problems.append((o.rule_id, f"{what} pays {o.amount}; day by day over {len(held)} days it is {paid}"))
     return problems
 
 

@@ -128,7 +128,7 @@ def pack_event(
 
 def steer_condition(
     d: Draw, pack: Pack, condition: Condition, raw: dict[str, Any], kind: SubjectKind, subject: str,
-    year: int, counted: Callable[..., Any], steer_rule: Callable[[Rule, int], None], positive: bool = True,
+    year: int, counted: Callable[..., Any], steer_rule: Callable[[Rule, int, int], None], positive: bool = True,
     depth: int = 0,
 ) -> None:
     """Edit ``raw`` so that ``subject`` meets ``condition`` (fails it when not ``positive``), as
@@ -153,7 +153,7 @@ def steer_condition(
     elif condition.outcome is not None and depth < 3:
         for rule_id in condition.outcome.rules or [r.id for r in pack.rules if r.kind is condition.outcome.kind]:
             if rule_id in {r.id for r in pack.rules}:
-                steer_rule(pack.rule(rule_id), depth + 1)
+                steer_rule(pack.rule(rule_id), year + condition.outcome.offset, depth + 1)
     elif condition.streak is not None:
         _steer_streak(d, pack, condition, raw, kind, subject, record, year)
     elif condition.count is not None or condition.sum is not None:

@@ -744,9 +744,12 @@ def _steer(d: _Draw, pack: Pack, rule: Rule, raw: dict[str, Any], year: int, sub
         condition.count.per is None or condition.count.bound[0] not in ("less_than", "at_least")
         or condition.count.events.type in pack.event_types)):
         steer_condition(d, pack, condition, raw, kind, subject, year, counted,
-                        lambda other, level: _steer(d, pack, other, raw, year, subject, level), depth=depth)
+                        lambda other, in_year, level: _steer(d, pack, other, raw, in_year, subject, level),
+                        depth=depth)
     elif condition is not None and condition.count is not None:
         _burst(d, pack, raw, kind, subject, condition, in_year)
+    elif condition is not None and condition.absence_streak is not None and depth:
+        _absence_in_year(d, pack, raw, subject, condition, year)  # read by a rule chained on a year
     elif condition is not None and condition.absence_streak is not None:
         _absence(d, pack, raw, subject, condition)
     elif condition is not None and (condition.rating is not None or condition.all is not None):
@@ -841,6 +844,27 @@ def _crowd(d: _Draw, pack: Pack, rule: Rule, raw: dict[str, Any]) -> None:
                 "kind": UnitKind.OTHER, "leader": None}
         raw["units"].append(unit)
         _pass_applies_if(raw, SubjectKind.UNIT, unit["id"], rule.applies_if)
+
+
+def _absence_in_year(d: _Draw, pack: Pack, raw: dict[str, Any], member: str, condition: Condition, year: int) -> None:
+    """A streak that reaches its threshold inside ``year``: the member takes part in nothing for
+    that many months, ending in the year (for a rule that reads the streak's outcome of a year)."""
+    streak = condition.absence_streak
+    assert streak is not None
+    threshold = int(to_decimal(resolve(pack, streak.reaches)))
+    covers = Coverage.model_validate(raw["covers"])
+    record = _record(raw, SubjectKind.MEMBER, member)
+    if record["reported_in"] is None:
+        record["reported_in"] = covers.start - timedelta(days=700)
+    months = [w for w in _windows(covers, Granularity.MONTH)]
+    ends = [i for i, w in enumerate(months) if w[1].year == year and i + 1 >= threshold]
+    if not ends:
+        return
+    last = d.pick(ends)
+    gap = (months[last + 1 - threshold][0], months[last][1])
+    for event in raw["events"]:
+        if event["type"] == "activity" and gap[0] <= event["date"] <= gap[1]:
+            event["participants"] = [p for p in event["participants"] if p != member]
 
 
 def _year_window(raw: Mapping[str, Any], year: int) -> Window:

@@ -1,0 +1,1 @@
+"""An example policy pack package: its pack.yaml and rule files are this package's data."""
