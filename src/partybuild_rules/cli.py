@@ -302,7 +302,7 @@ def _generate(args: argparse.Namespace, err: TextIO) -> Exit:
 
     data = generate(scale=args.scale, seed=args.seed, year=args.year)
     write_dataset(args.output, data)
-    counts = {name: len(data[name]) for name in ("units", "members", "events")}  # type: ignore[arg-type]
+    counts = {name: len(data[name]) for name in ("units", "members", "events")}
     err.write(f"wrote {args.output}: {counts['units']} units, {counts['members']} members, "
               f"{counts['events']} events\n")
     return Exit.OK
