@@ -117,7 +117,7 @@ def subset(raw: Raw, communities: Iterable[str]) -> Raw:
     """The records of ``raw`` that belong to ``communities``; references to dropped records are
     removed from lists (activity participants, meeting units) or the record is dropped."""
     keep = set(communities)
-    out: Raw = {key: value for key, value in raw.items() if not isinstance(value, list)}
+    out: Raw = {key: value for key, value in raw.items() if not isinstance(value, list) or key == "declared_by"}
     out["communities"] = [dict(c) for c in raw["communities"] if c["id"] in keep]
     out["grids"] = [dict(g) for g in raw["grids"] if g["community"] in keep]
     grids = {g["id"] for g in out["grids"]} | {None}
@@ -164,6 +164,8 @@ def subset(raw: Raw, communities: Iterable[str]) -> Raw:
                 findings |= {f["id"] for f in event.get("findings", [])}
         elif kind == "rectification":
             kept = True  # decided below, once every kept finding is known
+        elif "member" in event:
+            kept = event["member"] in member_ids  # a pack's own event type about a member (dues, points)
         else:  # pragma: no cover - a new event type needs a rule here
             raise AssertionError(f"unknown event type {kind}")
         if kept:
