@@ -13,16 +13,33 @@
   what fired, and any error they meet is raised after the fact.
 - Facts are asserted one at a time (the batch call crashed the process on mixed batches), in the
   caller's fixed order, and each session (one community partition) is deleted afterwards.
+- The firings one fact causes come in an order of durable's own (for joins, not the order of the
+  facts); they are sorted into the order both engines share (:mod:`.base`). A fact that
+  satisfies two branches of an ``$or`` fires the rule once per branch (durable compiles each
+  branch to a rule of its own): a combination of facts already fired is dropped. The ``sid`` and ``id``
+  it needs are added to a copy of each fact and removed from what fired.
+- Conditions: durable reads only the first key of a dict and hangs on an empty ``$and``;
+  :func:`.base.check_program` refuses both before durable sees them. Its "not equal" is spelt
+  ``$neq``; ``$ne`` is rewritten to it. It coerces some mixed comparisons (``"3"`` is below 5):
+  the program never compares a field to constants of another type (CLIPS refuses such facts).
+- On Python 3.12 durable's ``_unix_now`` (its elapsed-time bookkeeping, called on every session
+  and action) calls ``datetime.utcfromtimestamp``, deprecated there: ~400,000 warnings in a test
+  run. That one warning, from durable's engine module, is filtered here and nowhere else; and as
+  pytest turns DeprecationWarnings back on inside every test, ``_unix_now`` is also replaced by
+  the same computation without the deprecated call (naive local now minus the naive epoch).
+- durable-rules 2.0.28 does not import on Python 3.13 (``PyEval_CallObject`` was removed): the
+  package depends on it only below 3.13, and :mod:`.base` picks CLIPS where it is missing.
 """
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import threading
 import uuid
+import warnings
 import weakref
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any, Iterator
 
 import durable_rules_engine  # type: ignore[import-not-found]
@@ -31,18 +48,28 @@ from durable import engine as durable_engine  # type: ignore[import-untyped]
 from ...domain.errors import EngineError
 from ..compile import OPEN_QUERY, EngineRule, Program
 from ..facts import Fact
+from .base import Fired, check_joined, durable_condition, joined_fields
 
-__all__ = ["Engine", "Fired"]
+warnings.filterwarnings(
+    "ignore", message=r"datetime\.datetime\.utcfromtimestamp\(\) is deprecated",
+    category=DeprecationWarning, module=r"durable\.engine",
+)
+_EPOCH = datetime.datetime(1970, 1, 1)
+
+
+def _unix_now() -> float:
+    """durable's ``_unix_now`` exactly, without ``utcfromtimestamp`` (``utcfromtimestamp(0)`` is
+    the naive 1970-01-01 00:00)."""
+    return (datetime.datetime.now() - _EPOCH).total_seconds()
+
+
+if hasattr(durable_engine, "_unix_now"):
+    durable_engine._unix_now = _unix_now
+
+__all__ = ["Engine"]
 
 _names = itertools.count(1)
-
-
-@dataclass(frozen=True)
-class Fired:
-    """One firing of an engine rule, with the facts it matched (by pattern name)."""
-
-    rule: EngineRule
-    facts: dict[str, Fact]
+_INTERNAL = ("sid", "id")
 
 
 class _QuietHost(durable_engine.Host):  # type: ignore[misc]
@@ -55,9 +82,12 @@ class _QuietHost(durable_engine.Host):  # type: ignore[misc]
 class Engine:
     """A compiled program registered once in a private durable host."""
 
+    name = "durable"
+
     def __init__(self, program: Program) -> None:
         self._lock = threading.Lock()
-        self._fired: dict[str, list[Fired]] = {}
+        self._fired: dict[str, list[tuple[tuple[int, tuple[int, ...]], Fired]]] = {}
+        self._number = {rule.name: n for n, rule in enumerate(r for rules in program.rulesets for r in rules)}
         self._errors: dict[str, list[str]] = {}
         self._names: list[str] = []
         definitions: dict[str, dict[str, Any]] = {}
@@ -65,11 +95,13 @@ class Engine:
             name = f"pbr{next(_names)}"
             self._names.append(name)
             definitions[name] = {
-                rule.name: {"all": [{alias: cond} for alias, cond in rule.patterns], "run": self._action(rule)}
+                rule.name: {"all": [{alias: durable_condition(cond)} for alias, cond in rule.patterns], "run": self._action(rule)}
                 for rule in rules
             }
             definitions[name][OPEN_QUERY] = {"all": [{"m": {"q": OPEN_QUERY}}], "run": _opened}
         self._route = {qid: self._names[i] for qid, i in program.route.items()}
+        joined = [joined_fields(rules) for rules in program.rulesets]
+        self._joined = {qid: joined[i] for qid, i in program.route.items()}
         try:
             self._host = _QuietHost(definitions)
         except Exception as error:  # durable raises bare Exception on bad definitions
@@ -82,12 +114,19 @@ class Engine:
         self._finalizer()
 
     def _action(self, rule: EngineRule) -> Any:
+        number = self._number[rule.name]
+
         def run(c: Any) -> None:
             sid = c.s.sid
             try:
                 message = c._m
-                facts = {alias: dict(message[alias]) for alias, _ in rule.patterns}
-                self._fired[sid].append(Fired(rule, facts))
+                matched = [dict(message[alias]) for alias, _ in rule.patterns]
+                key = (number, tuple(int(fact["id"]) for fact in matched))
+                facts = {
+                    alias: {k: v for k, v in fact.items() if k not in _INTERNAL}
+                    for (alias, _), fact in zip(rule.patterns, matched)
+                }
+                self._fired[sid].append((key, Fired(rule, facts)))
             except Exception as error:  # recorded, raised after the fact by ``assert_all``
                 self._errors.setdefault(sid, []).append(f"{rule.name}: {error!r}")
 
@@ -118,6 +157,7 @@ class _Session:
         self._engine = engine
         self._sid = sid
         self._serial = itertools.count(1)
+        self._seen: set[tuple[int, tuple[int, ...]]] = set()
 
     def open(self, rulesets: list[str]) -> None:
         # A matched first fact creates the session's state the way durable expects; deleting the
@@ -128,12 +168,15 @@ class _Session:
     def assert_all(self, facts: list[Fact]) -> list[Fired]:
         """Assert facts one by one in the given order; return what fired, in firing order."""
         engine = self._engine
-        fired = engine._fired[self._sid]
-        start = len(fired)
+        pending = engine._fired[self._sid]
+        fired: list[Fired] = []
         for fact in facts:
             ruleset = engine._route.get(fact["q"])
             if ruleset is None:
                 continue
+            if "sid" in fact or "id" in fact:
+                raise EngineError(f"a fact may not have the fields `sid` or `id` (q={fact['q']})")
+            check_joined(fact, engine._joined[fact["q"]])
             message = {**fact, "sid": self._sid, "id": next(self._serial)}
             try:
                 engine._host.assert_fact(ruleset, message)
@@ -149,7 +192,12 @@ class _Session:
             errors = engine._errors.get(self._sid)
             if errors:
                 raise EngineError("a rule action failed: " + "; ".join(errors))
-        return fired[start:]
+            for key, one in sorted(pending, key=lambda p: p[0]):
+                if key not in self._seen:
+                    self._seen.add(key)
+                    fired.append(one)
+            pending.clear()
+        return fired
 
 
 def _opened(c: Any) -> None:
