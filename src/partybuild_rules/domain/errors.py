@@ -35,7 +35,7 @@ class Problem:
     path: tuple[str | int, ...] = field(default=(), compare=False)
 
     def sort_key(self) -> tuple[str, int, int, str]:
-        span = self.span or Span("")
+        span = self.span or Span("\uffff")  # problems without a place come last
         return (span.file, span.line, span.column, self.message)
 
     def render(self, lang: Lang = "en", *, excerpt: bool = True) -> str:
@@ -61,6 +61,17 @@ class Problem:
 
     def __str__(self) -> str:
         return self.render("en", excerpt=False)
+
+
+def bounded(problems: list[Problem], limit: int, hidden: int = 0) -> list[Problem]:
+    """The first ``limit`` problems by position, and one more saying how many were left out
+    (``hidden`` counts problems already left out before this list was made)."""
+    kept = sorted(problems, key=Problem.sort_key)[:limit]
+    left = len(problems) - len(kept) + hidden
+    if left <= 0:
+        return problems
+    return kept + [Problem(f"{left} more problems not listed (limit `max_problems` is {limit})",
+                           None, "limit")]
 
 
 class _ProblemsError(ValueError):
