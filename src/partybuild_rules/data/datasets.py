@@ -100,7 +100,7 @@ def _reference_problems_of_valid_records(data: dict[str, Any], document: Any) ->
         raw = data.get(name)
         if not isinstance(raw, list) or typing.get_origin(field.annotation) is not tuple:
             continue
-        adapter = TypeAdapter(list[_item_type(field.annotation)])  # type: ignore[misc]
+        adapter: TypeAdapter[list[Any]] = TypeAdapter(list[_item_type(field.annotation)])  # type: ignore[misc, arg-type]
         bad = _invalid_indices(adapter, raw)
         for i in bad:
             item = raw[i]

@@ -98,7 +98,7 @@ _TEMPLATES: list[tuple[str, str]] = [
     (r"`(.+)` has (\d+) records, more than the limit of (\d+)", "`{0}` 有 {1} 条记录，超过限制 {2}"),
     (r"(\d+) more problems not listed \(limit `max_problems` is (\d+)\)",
      "另有 {0} 处问题未列出（限制 `max_problems` 为 {1}）"),
-    (r"expected a date written YYYY-MM-DD, got `(.*)`", "应当是 YYYY-MM-DD 形式的日期，实际为 `{0}`"),
+    (r"expected a date written YYYY-MM-DD", "应当是 YYYY-MM-DD 形式的日期"),
     (r"id `(.+)` is shaped like a national ID number", "编号 `{0}` 形似身份证号；记录只能使用内部编号"),
     (r"role `(.+)` of member `(.+)` is held twice on (\S+): roles\[(\d+)\] and roles\[(\d+)\] overlap",
      "党员 `{1}` 的职务 `{0}` 在 {2} 重复任职：roles[{3}] 与 roles[{4}] 的任职期间重叠"),
@@ -148,6 +148,11 @@ _TEMPLATES: list[tuple[str, str]] = [
     (r"an in-service member needs a `unit`", "在职党员必须填写所在单位 `unit`"),
     (r"coverage ends \((.+)\) before it starts \((.+)\)", "记录期间的结束日期（{0}）早于开始日期（{1}）"),
     (r"role ends \((.+)\) before it starts \((.+)\)", "任职结束日期（{0}）早于开始日期（{1}）"),
+    (r"ratings\[(\d+)\]: tier `(.+)` of (unit|community) `(.+)` is not a tier of pack `(.+)`",
+     "ratings[{0}]：{2!w} `{3}` 的档次 `{1}` 不是政策包 `{4}` 的档次"),
+    (r"in-service member `(.+)` has no report-in date: not counted for absences",
+     "在职党员 `{0}` 没有报到日期：不计入连续未参加活动的统计"),
+    (r"unit `(.+)` sent no report at all in (\d+)", "驻区单位 `{0}` 在 {1} 年没有任何报告记录"),
     # --- numbers and parameters -----------------------------------------------------------
     (r"`(.+)` is not a decimal number", "`{0}` 不是十进制数"),
     (r"a truth value is not a number", "真假值不是数字"),
@@ -249,6 +254,12 @@ _TEMPLATES: list[tuple[str, str]] = [
     (r"a case needs `expect` or `expect_none` \(or both\)", "用例需要 `expect` 或 `expect_none`（或两者）"),
     (r"expected a mapping with `cases:` at the top of the file", "文件顶层应当是包含 `cases:` 的映射"),
     # --- command line ---------------------------------------------------------------------
+    (r"folder `(.+)` of `--output (.+)` does not exist", "`--output {1}` 所在的文件夹 `{0}` 不存在"),
+    (r"create the folder first, or write elsewhere", "请先创建该文件夹，或写到别处"),
+    (r"`(.+)` names (\d+) subjects: (.+)", "`{0}` 对应 {1} 个对象：{2}"),
+    (r"give one of these ids instead of the name", "请改用其中一个编号"),
+    (r"audit record is incomplete: (.+)", "审计记录不完整：{0}"),
+    (r"not an audit record of this library", "不是本程序写出的审计记录"),
     (r"no member, unit or community `(.+)` in the dataset", "数据中没有党员、单位或社区 `{0}`"),
 ]
 

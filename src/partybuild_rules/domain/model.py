@@ -68,7 +68,7 @@ def _strict_date(value: Any) -> Any:
     if type(value) is str and len(value) == 10 and _ISO_DATE.match(value):
         return value
     if not isinstance(value, date):
-        raise ValueError(f"expected a date written YYYY-MM-DD, got `{value}`")
+        raise ValueError("expected a date written YYYY-MM-DD")
     return value
 
 

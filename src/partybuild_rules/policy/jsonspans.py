@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Union
+from typing import Callable, Union
 
 __all__ = ["JsonLocator"]
 
 Path_ = tuple[Union[str, int], ...]
 _SPACE = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
+_scanstring: Callable[[str, int], tuple[str, int]] = getattr(json.decoder, "scanstring")
 
 
 class JsonLocator:
@@ -72,7 +73,7 @@ class JsonLocator:
                 key_at = cursor
                 name: Union[str, int] = index
                 if opener == "{":
-                    name, cursor = json.decoder.scanstring(text, cursor + 1)
+                    name, cursor = _scanstring(text, cursor + 1)
                     cursor = self._skip(self._skip(cursor) + 1)  # past the colon
                 value_at = cursor
                 _, cursor = _DECODER.raw_decode(text, value_at)

@@ -237,7 +237,7 @@ def _too_deep(text: str, file: str, limits: Limits) -> Problem:
             event = loader.get_event()
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
-                if depth > limits.max_depth:
+                if depth > limits.max_depth and event.start_mark is not None:
                     span = Span(file, event.start_mark.line + 1, event.start_mark.column + 1)
                     break
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):

@@ -668,7 +668,7 @@ calendar's end for a large enough number)."""
 
 
 def deadline_problems(
-    rules: list[tuple[Rule, Document | None, int]], values: Mapping[str, ParamValue], origin: str = ""
+    rules: Sequence[tuple[Rule, Document | None, int]], values: Mapping[str, ParamValue], origin: str = ""
 ) -> list[Problem]:
     """Every measure's `deadline_days`, with the parameter values in force, is a sane number of days."""
     problems = []
