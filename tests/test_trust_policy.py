@@ -181,3 +181,16 @@ def test_value_limit(tmp_path: Path) -> None:
     path.write_text("a: [" + ", ".join(["1"] * 50) + "]\n")
     document, problems = read_document(path, Limits(max_values=20))
     assert document is None and problems[0].message == "more than 20 values in one file"
+
+
+@pytest.mark.parametrize("text", ["10\n  ", '"\\ud800"', "null", "[1, [2, {}]]"])
+def test_json_documents_that_are_not_mappings(tmp_path: Path, text: str) -> None:
+    """A JSON document that is a number (`10`, found by atheris) raised TypeError while its
+    nesting was measured."""
+    from partybuild_rules import DataError, load_dataset
+
+    path = tmp_path / "data.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        load_dataset(path)
+    assert caught.value.problems and caught.value.render("zh").encode("utf-8")

@@ -297,7 +297,13 @@ def render_problem(
     if help_text:
         label = "提示" if lang == "zh" else "help"
         line += f"\n  {label}: {translate(help_text, lang)}"
-    return line
+    return _printable(line)
+
+
+def _printable(text: str) -> str:
+    """Lone surrogates (from a bad escape in the input) written as the escape, so that a
+    message can always be printed and encoded as UTF-8."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def render_header(kind: str, count: int, lang: Lang) -> str:

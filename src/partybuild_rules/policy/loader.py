@@ -402,7 +402,7 @@ def _deeper_than(data: Any, max_depth: int) -> Path_ | None:
 
 
 def _depth_within(data: Any, max_depth: int) -> bool:
-    level, depth = [data], 0
+    level, depth = ([data] if isinstance(data, (dict, list)) else []), 0
     while level:
         depth += 1
         if depth > max_depth:

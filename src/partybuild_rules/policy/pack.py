@@ -28,6 +28,7 @@ from .documents import SUBJECT_FIELDS, Manifest, ParameterSpec, Rule, RuleFile, 
 from .expr import attributes as formula_attributes
 from .expr import names as formula_names
 from .expr import parse_expr
+from .limits import DEFAULT_LIMITS, Limits
 from .loader import Document, read_document, suggestion, validation_problems
 
 __all__ = [
@@ -518,11 +519,11 @@ Where = Callable[[str, bool], Span]
 
 
 def _read_overrides(
-    overrides: Mapping[str, Any] | str | Path, problems: list[Problem]
+    overrides: Mapping[str, Any] | str | Path, problems: list[Problem], limits: Limits = DEFAULT_LIMITS
 ) -> tuple[dict[str, Any], str, Where | None]:
     if isinstance(overrides, Mapping):
         return dict(overrides), "<overrides>", None
-    document, read_problems = read_document(Path(overrides))
+    document, read_problems = read_document(Path(overrides), limits)
     problems += read_problems
     if document is None:
         return {}, str(overrides), None
