@@ -100,7 +100,12 @@ def headline(outcome: Any) -> str:
 
 def explain(result: Result, subject: str) -> str:
     """A readable tree of every outcome of ``subject`` (an id, or a name) in ``result``."""
-    outcomes = [o for o in result.outcomes if subject in (o.subject, o.subject_name)]
+    outcomes = [o for o in result.outcomes if o.subject == subject]
+    if not outcomes:
+        outcomes = [o for o in result.outcomes if o.subject_name == subject]
+        named = sorted({(o.subject, o.subject_name, o.subject_kind.label, o.community) for o in outcomes})
+        if len(named) > 1:
+            raise AmbiguousSubject(subject, named)
     if not outcomes:
         return f"{subject}：{result.year} 年没有任何结果（no outcomes）"
     first = outcomes[0]
