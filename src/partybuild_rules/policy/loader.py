@@ -453,7 +453,9 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> Path_:
 
 def path_is_tag(part: str, node: dict[str, Any]) -> bool:
     # pydantic inserts the discriminator value (e.g. `activity`) or a type name into locations.
-    return node.get("type") == part or part[:1].isupper() or "[" in part or part.startswith("function-")
+    # A pack's own event type is tagged `pack` (the union's tag for every non-core `type`).
+    return (node.get("type") == part or part[:1].isupper() or "[" in part or part.startswith("function-")
+            or (part == "pack" and "type" in node and "pack" not in node))
 
 
 def _unwrap(annotation: Any) -> list[Any]:
