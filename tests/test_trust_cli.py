@@ -62,13 +62,15 @@ def test_generate_refuses_out_of_range_arguments(tmp_path: Path, argv: list[str]
 def test_ctrl_c_exits_130_with_one_line_and_no_partial_file(tmp_path: Path) -> None:
     """Ctrl-C during `evaluate` printed a KeyboardInterrupt traceback."""
     output = tmp_path / "out.json"
-    script = ("import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
-              "from partybuild_rules.cli import main; "
+    script = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+              "from partybuild_rules.cli import main; print('ready', flush=True); "
               f"raise SystemExit(main(['evaluate', '--format', 'json', '--output', {str(output)!r}]))")
-    process = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True)
-    time.sleep(2.0)
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    assert process.stdout is not None and process.stdout.readline() == "ready\n"
+    time.sleep(0.5)  # inside loading or evaluating: a whole run takes seconds
     process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=120)
+    _, err = process.communicate(timeout=300)
     if process.returncode == 0:  # pragma: no cover - finished before the signal on a fast machine
         pytest.skip("the evaluation finished before Ctrl-C")
     assert process.returncode == 130

@@ -16,6 +16,7 @@ from .analysis.explain import AmbiguousSubject, explain_subject
 from .data.datasets import load_dataset
 from .data.resources import bundled_dataset, bundled_pack
 from .domain.errors import DataError, EngineError, PolicyError, Problem
+from .domain.messages import render_header
 from .domain.model import Dataset
 from .evaluation.evaluator import Evaluator, Progress
 from .policy.loader import suggestion
@@ -452,7 +453,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         return Exit.INVALID
     except UsageError as error:
         label = "错误" if args.lang == "zh" else "error"
-        err.write(f"{label}: " + "\n".join(p.render(args.lang) for p in error.problems) + "\n")
+        head = render_header("command line", len(error.problems), args.lang)
+        colon = ":" if args.lang == "en" else "："
+        problems = sorted(error.problems, key=Problem.sort_key)
+        err.write(f"{label}: {head}{colon}\n" + "\n".join(p.render(args.lang) for p in problems) + "\n")
         return Exit.USAGE
     except KeyboardInterrupt:
         err.write("已中断（interrupted）\n" if args.lang == "zh" else "interrupted\n")

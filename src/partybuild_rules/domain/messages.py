@@ -309,5 +309,5 @@ def _printable(text: str) -> str:
 def render_header(kind: str, count: int, lang: Lang) -> str:
     if lang == "en":
         return f"{count} problem{'s' if count != 1 else ''} in {kind}"
-    where = {"policy": "政策包", "data": "数据", "input": "输入"}.get(kind, kind)
+    where = {"policy": "政策包", "data": "数据", "input": "输入", "command line": "命令行"}.get(kind, kind)
     return f"{where}共有 {count} 处问题"
