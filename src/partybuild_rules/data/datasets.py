@@ -75,7 +75,7 @@ def check_declared(data: Dataset, packs: Pack | Sequence[Pack] = (), document: D
         span = document.span(path) if document is not None else None
         problems.append(Problem(message, span, "declaration", hint, path))
     if problems:
-        raise DataError(problems)
+        raise DataError(bounded(problems, DEFAULT_LIMITS.max_problems))
     data._declared.add(key)
 
 

@@ -41,8 +41,9 @@ class Problem:
     def render(self, lang: Lang = "en", *, excerpt: bool = True) -> str:
         """``file:line:column: message``, the offending line with a caret under the column, and
         the fix hint, in Chinese (``zh``) or English."""
+        where = str(self.span) if self.span else ".".join(str(part) for part in self.path)
         return render_problem(
-            str(self.span) if self.span else "", self.message, self.help, lang,
+            where, self.message, self.help, lang,
             self.excerpt() if excerpt else None,
         )
 
