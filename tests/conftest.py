@@ -1,7 +1,8 @@
 """Shared test settings and fixtures: hypothesis profiles, the rules engine, the bundled pack, data
 and result.
 
-Profiles: ``ci`` (derandomized, 25 examples), ``dev`` (50) and ``thorough`` (500); choose one with
+Profiles: ``ci`` (derandomized, 25 examples), ``dev`` (50), ``thorough`` (500) and ``fuzz`` (2,000,
+for long runs of ``tests/test_fuzz.py``); choose one with
 ``HYPOTHESIS_PROFILE``, otherwise ``ci`` when ``CI`` is set and ``dev`` when it is not.
 
 Every test runs once per rules engine (``[durable]`` and ``[clips]`` in its id): the ``engine``
@@ -34,6 +35,7 @@ from partybuild_rules.evaluation.engines.base import ENGINES, ENV_VAR, unavailab
 settings.register_profile("ci", derandomize=True, max_examples=25, deadline=None, print_blob=True)
 settings.register_profile("dev", max_examples=50, deadline=None)
 settings.register_profile("thorough", max_examples=500, deadline=None)
+settings.register_profile("fuzz", max_examples=2000, deadline=None, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 EXAMPLE_YEAR = 2024

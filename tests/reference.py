@@ -187,7 +187,9 @@ class Reference:
                 day = _day(event["date"])
                 for member in event.get("participants", []):
                     present[member].add((day.year, day.month))
-        last = min((self.year, 12), (self.end.year, self.end.month))
+        # A month counts only when it is recorded whole: a part-recorded last month is unknown.
+        last_recorded = (self.end + timedelta(days=1)).replace(day=1) - timedelta(days=1)
+        last = min((self.year, 12), (last_recorded.year, last_recorded.month))
         for member_id, reported in self.report_in().items():
             member = self.members[member_id]
             if not member.get("in_service", True):
@@ -257,14 +259,25 @@ class Reference:
     # money
 
     def role_months(self, role: str) -> Iterator[tuple[Record, Record, Span, int]]:
+        """Each member, community and month with the role: the days held are the union of the
+        holdings' days (domain.md: one amount per member, role, community and month)."""
         for member in self.members.values():
+            days: dict[tuple[str, str], set[date]] = defaultdict(set)
+            holding_of: dict[str, Record] = {}
             for holding in member.get("roles", []):
                 if holding["role"] != role:
                     continue
                 start = _day(holding["start"])
                 end = _day(holding["end"]) if holding.get("end") else date.max
+                holding_of.setdefault(holding["community"], holding)
                 for span in self.known(1):
-                    held = (min(end, span.last) - max(start, span.first)).days + 1
+                    day = max(start, span.first)
+                    while day <= min(end, span.last):
+                        days[(holding["community"], span.label)].add(day)
+                        day += timedelta(days=1)
+            for span in self.known(1):
+                for community, holding in holding_of.items():
+                    held = len(days[(community, span.label)])
                     if held > 0:
                         yield member, holding, span, held
 

@@ -152,8 +152,9 @@ def test_overrides_file(tmp_path: Path, small: str) -> None:
     ],
 )
 def test_bad_set_lists_each_problem(argv: list[str], lines: list[str]) -> None:
+    """A wrong `--set` is a bad command line: exit 2, every problem listed."""
     code, out, err = run("evaluate", "--lang", "en", *argv)
-    assert code == Exit.INVALID
+    assert code == Exit.USAGE
     assert out == ""
     assert "Traceback" not in err
     reported = err.splitlines()
@@ -161,17 +162,17 @@ def test_bad_set_lists_each_problem(argv: list[str], lines: list[str]) -> None:
     assert reported[1:] == lines
 
 
-def test_huge_set_value_exits_1_without_a_traceback() -> None:
+def test_huge_set_value_exits_2_without_a_traceback() -> None:
     code, out, err = run("evaluate", "--lang", "en", "--set", "minimum_income=1e30")
-    assert code == Exit.INVALID
+    assert code == Exit.USAGE
     assert "minimum_income" in err
 
 
 def test_bad_set_in_chinese_by_default() -> None:
     code, out, err = run("evaluate", "--set", "absence_months=0", "--set", "minimum_incme=1")
-    assert code == Exit.INVALID and out == ""
+    assert code == Exit.USAGE and out == ""
     assert err.splitlines() == [
-        "错误: 政策包共有 2 处问题：",
+        "错误: 命令行共有 2 处问题：",
         "--set: 参数 `absence_months`：`0` 小于最小值 1",
         "--set: 未知参数 `minimum_incme`",
         "  提示: 您是不是想写 `minimum_income`？",
@@ -180,8 +181,8 @@ def test_bad_set_in_chinese_by_default() -> None:
 
 def test_lang_before_the_command() -> None:
     code, _, err = run("--lang", "en", "evaluate", "--set", "absence_months=0")
-    assert code == Exit.INVALID
-    assert err.startswith("error: 1 problem in policy:")
+    assert code == Exit.USAGE
+    assert err.startswith("error: 1 problem in command line:")
 
 
 # -- validate ------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from partybuild_rules import Allowance, Dataset, Pack, Result, evaluate
+from partybuild_rules.testing import half_fen_ties
 
 YEAR = 2024
 Raw = dict[str, Any]
@@ -120,16 +121,16 @@ def staff_city(role: str, holdings: list[tuple[date, date | None]]) -> Dataset:
 
 
 def expected_months(monthly: Decimal, holdings: list[tuple[date, date | None]]) -> list[tuple[str, Decimal]]:
-    """Per month and holding, ``monthly × days held / days in month`` rounded half up to the fen,
-    computed with fractions (independently of the library's Decimal code)."""
+    """Per month, ``monthly × days held / days in month`` rounded half up to the fen once, the
+    days held being those of any holding (domain.md: one amount per month, from the union of the
+    days held), computed with fractions (independently of the library's Decimal code)."""
     result = []
     for month in range(1, 13):
         days_in_month = calendar.monthrange(YEAR, month)[1]
         first, last = date(YEAR, month, 1), date(YEAR, month, days_in_month)
-        for start, end in holdings:
-            held = (min(last, end or LAST) - max(first, start)).days + 1
-            if held <= 0:
-                continue
+        days = {first + timedelta(days=n) for n in range(days_in_month)}
+        held = len({day for day in days for start, end in holdings if start <= day <= (end or LAST)})
+        if held:
             fen = int(Fraction(monthly) * 100 * held / days_in_month + Fraction(1, 2))
             result.append((f"{YEAR}-{month:02d}", Decimal(fen) / 100))
     return sorted(result)
@@ -173,8 +174,9 @@ def test_prorated_allowance_follows_the_formula(tongjiang_pack: Pack, role: str,
 
 @given(role=st.sampled_from(sorted(MONTHLY)), holdings=two_holdings())
 def test_two_holdings_are_both_paid(tongjiang_pack: Pack, role: str, holdings: list[tuple[date, date | None]]) -> None:
-    """A role held twice in the year (with a break) is paid for both spans, also when both fall in
-    one month and give equal facts; the sum never exceeds 12 × the monthly amount."""
+    """A role held twice in the year (with a break) is paid for the days of both spans, with one
+    amount a month rounded once when both fall in one month; the sum never exceeds 12 × the
+    monthly amount."""
     monthly = MONTHLY[role]
     outcomes = paid(evaluate(tongjiang_pack, staff_city(role, holdings), YEAR), role)
     assert sorted((o.period, o.amount) for o in outcomes) == expected_months(monthly, holdings)
@@ -196,3 +198,34 @@ def test_half_month_example(tongjiang_pack: Pack) -> None:
     assert [(o.period, str(o.amount), o.days_held) for o in outcomes] == [
         ("2024-01", "1638.71", 16), ("2024-02", "3175.00", 29),
     ]
+
+
+TIE_MONTHS = {29: 2, 30: 4, 31: 1}  # a month of 2024 of each length (no 28-day month in 2024)
+
+
+@given(tie=half_fen_ties().filter(lambda t: t[2] in TIE_MONTHS))
+def test_half_fen_shares_round_half_up(tongjiang_pack: Pack, tie: tuple[str, int, int]) -> None:
+    """An amount whose pro-rata share is an exact half fen (1270.05 × 1 / 30 = 42.335) is paid
+    rounded up (42.34): the case a wrong rounding mode gets wrong, which 1270.00 and 3175.00
+    over 28–31 days can never produce."""
+    amount, held, days = tie
+    share = Fraction(Decimal(amount)) * held / days * 100
+    assert share.denominator == 2, "the strategy draws exact half fen"
+    month = TIE_MONTHS[days]
+    start = date(YEAR, month, 1)
+    pack = tongjiang_pack.with_overrides({"grid_leader_subsidy": amount})
+    outcomes = paid(evaluate(pack, staff_city("grid_leader", [(start, start + timedelta(days=held - 1))]), YEAR),
+                    "grid_leader")
+    assert [(o.period, o.amount) for o in outcomes] == [
+        (f"{YEAR}-{month:02d}", Decimal(int(share + Fraction(1, 2))) / 100)
+    ]
+
+
+def test_half_fen_example(tongjiang_pack: Pack) -> None:
+    """1270.05 for 1 of April's 30 days is 42.335: 42.34, not 42.33; 1270.35 gives 42.345:
+    42.35 (half up), not 42.34 (half even)."""
+    start = date(YEAR, 4, 1)
+    for amount, share in (("1270.05", "42.34"), ("1270.35", "42.35")):
+        pack = tongjiang_pack.with_overrides({"grid_leader_subsidy": amount})
+        outcomes = paid(evaluate(pack, staff_city("grid_leader", [(start, start)]), YEAR), "grid_leader")
+        assert [str(o.amount) for o in outcomes] == [share]

@@ -40,6 +40,7 @@ CASES = {
         ("balance_tolerance", "0.5"), ("balance_max_moves", "7"),
     )),
     "seed7-2024": Case("seed7", 2024),
+    "mid-october-2024": Case("mid-october", 2024),
 }
 
 
@@ -78,7 +79,16 @@ def dataset_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         write_dataset(bundled, generate())
     seed7 = tmp_path_factory.mktemp("seed7") / "dataset.json"
     write_dataset(seed7, generate(scale=1, seed=7))
-    return {"bundled": bundled, "seed7": seed7}
+    cut = tmp_path_factory.mktemp("cut") / "dataset.json"
+    write_dataset(cut, ends_on(generate(scale=1, seed=11), "2024-10-20"))
+    return {"bundled": bundled, "seed7": seed7, "mid-october": cut}
+
+
+def ends_on(raw: dict[str, Any], last: str) -> dict[str, Any]:
+    """The data recorded up to ``last`` (inside a month): later events are dropped, so that the
+    last month, its quarter and its half year are only partly recorded."""
+    return {**raw, "covers": {**raw["covers"], "end": last},
+            "events": [e for e in raw["events"] if e["date"] <= last]}
 
 
 @pytest.fixture(scope="module")

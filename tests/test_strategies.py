@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 from datetime import date
+from typing import Any
 from decimal import Decimal
 from pathlib import Path
 
@@ -124,10 +125,10 @@ def test_every_record_model_is_covered() -> None:
 @SLOW
 @given(datasets(communities=2, units=(0, 2), members=3, months=13))
 def test_datasets_have_the_sizes_asked_for(data: Dataset) -> None:
-    """Sizes are honoured: counts of communities, units, members, and covered months ending on
-    31 December of the year."""
+    """Sizes are honoured: counts of communities, units, members, and covered months ending in
+    December of the year (on the 31st or, so that the last month is partly known, earlier)."""
     assert len(data.communities) == 2 and len(data.units) <= 2 and len(data.members) == 3
-    assert data.covers.end == date(YEAR, 12, 31)
+    assert date(YEAR, 12, 1) <= data.covers.end <= date(YEAR, 12, 31)
     assert (data.covers.start.year, data.covers.start.month) == (YEAR - 1, 12)
 
 
@@ -260,3 +261,35 @@ def test_the_testing_package_without_hypothesis_says_how_to_install_it() -> None
             "try:\n    import partybuild_rules.testing\nexcept ImportError as error:\n    print(error)\n")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     assert "pip install 'partybuild-rules[test]'" in out
+
+
+@SLOW
+@given(coverage())
+def test_coverage_sometimes_ends_mid_month(covers: Any) -> None:
+    """Recorded periods end on 31 December or inside December, never after it."""
+    assert covers.start <= covers.end and covers.end.month == 12 and covers.end.year == YEAR
+
+
+def test_coverage_draws_a_mid_month_end() -> None:
+    from hypothesis import find
+
+    found = find(coverage(), lambda c: c.end.day < 31)
+    assert found.end.month == 12 and found.end.day < 31
+
+
+def test_half_fen_ties_are_exact_half_fen() -> None:
+    """Every draw of `half_fen_ties` is a pro-rata share of exactly n + ½ fen."""
+    from fractions import Fraction
+
+    from hypothesis import given as given_, settings as settings_
+
+    from partybuild_rules.testing import half_fen_ties
+
+    @settings_(max_examples=200, deadline=None)
+    @given_(half_fen_ties())
+    def check(tie: tuple[str, int, int]) -> None:
+        amount, held, days = tie
+        assert 0 < held < days and days in (28, 30)
+        assert (Fraction(Decimal(amount)) * 100 * held / days).denominator == 2
+
+    check()

@@ -32,6 +32,7 @@ from .domain.outcomes import (
 )
 from .evaluation.evaluator import Evaluator, evaluate
 from .policy.compose import compose
+from .policy.limits import Limits
 from .policy.pack import Pack, load_pack
 from .reports.diff import render_diff
 
@@ -48,6 +49,7 @@ __all__ = [
     "Evaluator",
     "Explanation",
     "ImpactDiff",
+    "Limits",
     "NearMiss",
     "Outcome",
     "Pack",

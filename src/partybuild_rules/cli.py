@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from enum import IntEnum
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence, TextIO
 
 from . import __version__
-from .analysis.explain import explain_subject
+from .analysis.explain import AmbiguousSubject, explain_subject
 from .data.datasets import load_dataset
 from .data.resources import bundled_dataset, bundled_pack
 from .domain.errors import DataError, EngineError, PolicyError, Problem
+from .domain.messages import render_header
 from .domain.model import Dataset
 from .evaluation.engines.base import ENGINES, ENV_VAR
 from .evaluation.evaluator import Evaluator, Progress
@@ -29,6 +32,7 @@ class Exit(IntEnum):
     INVALID = 1  # the policy or the data has problems (all listed)
     USAGE = 2  # the command line itself is wrong
     ENGINE = 3  # the rules engine failed; no outcome is reported
+    INTERRUPTED = 130  # Ctrl-C: stopped, nothing half-written
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -66,6 +70,12 @@ def _parser() -> argparse.ArgumentParser:
     data_options(evaluate)
     evaluate.add_argument("--format", choices=["table", "json", "csv"], default="table")
     evaluate.add_argument("--output", type=Path, default=None, help="write to this file instead of stdout")
+    evaluate.add_argument("--audit", type=Path, default=None, metavar="FILE",
+                          help="append one JSON line recording this evaluation (inputs' hashes, digest)")
+
+    replay = commands.add_parser("replay", parents=[common],
+                                 help="re-run the evaluations an audit file recorded and compare digests (复核)")
+    replay.add_argument("audit_file", type=Path, help="an audit file written by `evaluate --audit`")
 
     validate = commands.add_parser("validate", parents=[common, engine], help="check a policy pack and list every problem (校验)")
     validate.add_argument("pack", nargs="*", default=None, help=_PACKS_HELP)
@@ -112,9 +122,9 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--output", type=Path, default=None)
 
     generate = commands.add_parser("generate", parents=[common], help="write a synthetic Tongjiang-like dataset (生成示例数据)")
-    generate.add_argument("--scale", type=int, default=1, help="city size multiplier (default 1)")
+    generate.add_argument("--scale", type=_ranged(1, 100), default=1, help="city size multiplier, 1 to 100 (default 1)")
     generate.add_argument("--seed", type=int, default=2024)
-    generate.add_argument("--year", type=int, default=2024)
+    generate.add_argument("--year", type=_ranged(1950, 2200), default=2024, help="year, 1950 to 2200 (default 2024)")
     generate.add_argument("--output", type=Path, required=True)
     return parser
 
@@ -128,12 +138,40 @@ def _packs(refs: list[str] | None) -> list[str | Path]:
     return list(refs) if refs else [bundled_pack()]
 
 
+def _ranged(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"`{text}` is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"`{text}` is not between {low} and {high}")
+        return value
+
+    return parse
+
+
+class UsageError(Exception):
+    """The command line is wrong (exit 2); ``problems`` say how."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = tuple(problems)
+
+
+def _writable(output: Path | None) -> None:
+    """Refuse an output file whose folder does not exist before any work is done."""
+    if output is not None and not output.parent.is_dir():
+        raise UsageError([Problem(f"folder `{output.parent}` of `--output {output}` does not exist",
+                                  None, "usage", "create the folder first, or write elsewhere")])
+
+
 def _pairs(items: list[str]) -> dict[str, str]:
     result = {}
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            raise PolicyError([_usage_problem(f"`--set {item}` is not NAME=VALUE")])
+            raise UsageError([_usage_problem(f"`--set {item}` is not NAME=VALUE")])
         result[name.strip()] = value.strip()
     return result
 
@@ -145,7 +183,10 @@ def _usage_problem(message: str) -> Problem:
 def _load(args: argparse.Namespace) -> tuple[Pack, Dataset, int]:
     pack = load_pack(_packs(args.policies), overrides=args.overrides_file)
     if args.overrides:
-        pack = pack.with_overrides(_pairs(args.overrides), origin="--set")
+        try:
+            pack = pack.with_overrides(_pairs(args.overrides), origin="--set")
+        except PolicyError as error:  # a wrong name or value on the command line
+            raise UsageError(error.problems) from None
     data = load_dataset(args.data or bundled_dataset())
     year = args.year if args.year is not None else data.covers.end.year
     return pack, data, year
@@ -171,10 +212,29 @@ def _emit(text: str, output: Path | None, out: TextIO) -> None:
     if output is None:
         out.write(text if text.endswith("\n") else text + "\n")
     else:
-        output.write_text(text, encoding="utf-8")
+        _atomically(output, lambda path: _write_text(path, text))
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
+def _atomically(output: Path, write: Callable[[Path], None]) -> None:
+    """Write to a temporary file beside ``output`` and rename it: an interrupted run (Ctrl-C)
+    leaves no partial file, and an existing file is replaced only by a whole new one."""
+    handle, name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        write(temporary)
+        os.replace(temporary, output)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
+    _writable(args.output)
+    _writable(args.audit)
     pack, data, year = _load(args)
     evaluator = Evaluator(pack, args.engine)
     try:
@@ -182,6 +242,14 @@ def _evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
             result = evaluator.evaluate(data, year, progress)
     finally:
         evaluator.close()
+    _warn(result, args.lang, err)
+    if args.audit is not None:
+        from .analysis.audit import append_record, record_of
+
+        append_record(args.audit, record_of(
+            result, pack, pack.path, args.data or bundled_dataset(),
+            args.overrides_file,
+        ))
     if args.format == "json":
         text = to_json(result)
     elif args.format == "csv":
@@ -194,13 +262,42 @@ def _evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
     return Exit.OK
 
 
+MAX_WARNINGS_SHOWN = 20
+
+
+def _warn(result: Any, lang: str, err: TextIO) -> None:
+    """Warnings on stderr: legal but suspicious data (the first few, then a count)."""
+    from .domain.messages import translate
+
+    label = "警告" if lang == "zh" else "warning"
+    for notice in result.warnings[:MAX_WARNINGS_SHOWN]:
+        err.write(f"{label}: {translate(notice.message, lang)}\n")  # type: ignore[arg-type]
+    more = len(result.warnings) - MAX_WARNINGS_SHOWN
+    if more > 0:
+        err.write(f"{label}: 另有 {more} 条警告\n" if lang == "zh" else f"{label}: {more} more warnings\n")
+
+
+def _replay(args: argparse.Namespace, out: TextIO) -> Exit:
+    from .analysis.audit import replay
+
+    checks = replay(args.audit_file)
+    for check in checks:
+        out.write(check.render(args.lang) + "\n")
+    return Exit.OK if all(check.matches for check in checks) else Exit.INVALID
+
+
 def _validate(args: argparse.Namespace, out: TextIO) -> Exit:
     pack = load_pack(_packs(args.pack))
     Evaluator(pack, args.engine).close()  # compiling checks what only the engine can check (limits, bounds)
     out.write(f"ok: pack `{pack.name}` {pack.version}: {len(pack.rules)} rules, "
               f"{len(pack.parameters)} parameters\n")
     if args.data is not None:
+        from .evaluation.crosscheck import rating_tier_problems
+
         data = load_dataset(args.data)
+        tier_problems = rating_tier_problems(pack, data)
+        if tier_problems:
+            raise DataError(tier_problems)
         out.write(f"ok: dataset `{args.data}`: {len(data.units)} units, {len(data.members)} members, "
                   f"{len(data.events)} events\n")
     return Exit.OK
@@ -211,6 +308,12 @@ def _explain(args: argparse.Namespace, out: TextIO) -> Exit:
     evaluator = Evaluator(pack, args.engine)
     try:
         explanation = explain_subject(evaluator, data, year, args.subject)
+    except AmbiguousSubject as error:
+        raise UsageError([Problem(
+            f"`{args.subject}` names {len(error.candidates)} subjects: "
+            + "; ".join(f"{c[0]} ({c[2]}, {c[3]})" for c in error.candidates),
+            None, "ambiguous-subject", "give one of these ids instead of the name",
+        )]) from None
     except KeyError:
         known = {m.id for m in data.members} | {u.id for u in data.units} | {c.id for c in data.communities}
         raise DataError([_unknown_subject(args.subject, known)]) from None
@@ -285,6 +388,8 @@ def _check_progress(stream: TextIO) -> Iterator[Callable[[str, int, int], None]]
 def _schema(args: argparse.Namespace, out: TextIO) -> Exit:
     from .policy.schema import write_schema
 
+    _writable(args.output)
+
     _emit(write_schema(args.schema_kind), args.output, out)
     return Exit.OK
 
@@ -294,6 +399,11 @@ def _diff(args: argparse.Namespace, out: TextIO) -> Exit:
     from .reports.diff import diff_to_json, render_diff
 
     default = load_pack(_packs(args.policies))
+
+
+    _writable(args.output)
+
+    default = load_pack(args.policies or bundled_pack())
     base = resolve_side(args.base, default, origin="--base")
     new = resolve_side(args.new, default, origin="--new")
     data = load_dataset(args.data or bundled_dataset())
@@ -306,8 +416,9 @@ def _diff(args: argparse.Namespace, out: TextIO) -> Exit:
 def _generate(args: argparse.Namespace, err: TextIO) -> Exit:
     from .data.generate import generate, write_dataset
 
+    _writable(args.output)
     data = generate(scale=args.scale, seed=args.seed, year=args.year)
-    write_dataset(args.output, data)
+    _atomically(args.output, lambda path: write_dataset(path, data))
     counts = {name: len(data[name]) for name in ("units", "members", "events")}
     err.write(f"wrote {args.output}: {counts['units']} units, {counts['members']} members, "
               f"{counts['events']} events\n")
@@ -339,11 +450,23 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             return _schema(args, out)
         if args.command == "check":
             return _check(args, out, err)
+        if args.command == "replay":
+            return _replay(args, out)
         return _generate(args, err)
     except (PolicyError, DataError) as error:
         label = "错误" if args.lang == "zh" else "error"
         err.write(f"{label}: {error.render(args.lang)}\n")
         return Exit.INVALID
+    except UsageError as error:
+        label = "错误" if args.lang == "zh" else "error"
+        head = render_header("command line", len(error.problems), args.lang)
+        colon = ":" if args.lang == "en" else "："
+        problems = sorted(error.problems, key=Problem.sort_key)
+        err.write(f"{label}: {head}{colon}\n" + "\n".join(p.render(args.lang) for p in problems) + "\n")
+        return Exit.USAGE
+    except KeyboardInterrupt:
+        err.write("已中断（interrupted）\n" if args.lang == "zh" else "interrupted\n")
+        return Exit.INTERRUPTED
     except EngineError as error:
         err.write(f"engine error: {error}\n")
         return Exit.ENGINE

@@ -29,7 +29,7 @@ from ..domain.outcomes import (
 from ..evaluation.compile import Query
 from ..evaluation.facts import Fact
 
-__all__ = ["Explanation", "NearMiss", "explain", "explain_subject", "headline"]
+__all__ = ["AmbiguousSubject", "Explanation", "NearMiss", "explain", "explain_subject", "headline"]
 
 SCORE_MARGIN = Decimal("2")
 """A score this close below a higher tier's floor is reported as a near miss."""
@@ -100,7 +100,12 @@ def headline(outcome: Any) -> str:
 
 def explain(result: Result, subject: str) -> str:
     """A readable tree of every outcome of ``subject`` (an id, or a name) in ``result``."""
-    outcomes = [o for o in result.outcomes if subject in (o.subject, o.subject_name)]
+    outcomes = [o for o in result.outcomes if o.subject == subject]
+    if not outcomes:
+        outcomes = [o for o in result.outcomes if o.subject_name == subject]
+        named = sorted({(o.subject, o.subject_name, o.subject_kind.label, o.community) for o in outcomes})
+        if len(named) > 1:
+            raise AmbiguousSubject(subject, named)
     if not outcomes:
         return f"{subject}：{result.year} 年没有任何结果（no outcomes）"
     first = outcomes[0]
@@ -133,17 +138,28 @@ def explain_subject(evaluator: Any, data: Any, year: int, subject: str) -> Expla
     )
 
 
+class AmbiguousSubject(KeyError):
+    """A name shared by several members, units or communities: ``candidates`` lists each as
+    ``(id, name, kind, community)``; ask for an id."""
+
+    def __init__(self, subject: str, candidates: list[tuple[str, str, str, str]]) -> None:
+        super().__init__(subject)
+        self.candidates = candidates
+
+
 def _find_subject(data: Any, subject: str) -> tuple[str, str, str, str]:
-    for member in data.members:
-        if subject in (member.id, member.name):
-            return member.id, member.name, "党员", member.residence_community
-    for unit in data.units:
-        if subject in (unit.id, unit.name):
-            return unit.id, unit.name, "驻区单位", unit.community
-    for community in data.communities:
-        if subject in (community.id, community.name):
-            return community.id, community.name, "社区", community.id
-    raise KeyError(subject)
+    """The subject with this id, else the only one with this exact name."""
+    found = [(m.id, m.name, "党员", m.residence_community) for m in data.members if subject in (m.id, m.name)]
+    found += [(u.id, u.name, "驻区单位", u.community) for u in data.units if subject in (u.id, u.name)]
+    found += [(c.id, c.name, "社区", c.id) for c in data.communities if subject in (c.id, c.name)]
+    by_id = [f for f in found if f[0] == subject]
+    if by_id:
+        return by_id[0]
+    if len(found) > 1:
+        raise AmbiguousSubject(subject, found)
+    if not found:
+        raise KeyError(subject)
+    return found[0]
 
 
 def _shown(fact: Fact) -> dict[str, Any]:
@@ -171,7 +187,7 @@ def _near_misses(
         if max(1, query.threshold - 2) <= fact["length"] < query.threshold:
             return [miss(str(fact["end"]), f"连续 {fact['length']} 个月未参加（{fact['start']}～{fact['end']}），"
                                            f"未达到 {query.threshold} 个月")]
-        if not fact["in_year"]:
+        if fact["reached"] and not fact["in_year"]:
             return [miss(str(fact["reached"]), f"连续未参加于 {fact['reached']} 达到 {query.threshold} 个月，"
                                                "不属于本年度")]
         return []
@@ -244,8 +260,9 @@ def _value(evaluator: Any, value: Any) -> Any:
 
 def _tree(explanation: Explanation) -> str:
     e = explanation
+    where = "" if e.community == e.subject else f"，社区 {e.community}"  # a community is its own
     lines = [
-        f"{e.subject_name}（{e.subject_kind} {e.subject}，社区 {e.community}）"
+        f"{e.subject_name}（{e.subject_kind} {e.subject}{where}）"
         f" — {e.year} 年，政策包 {e.pack} {e.pack_version}"
     ]
     if not e.outcomes:

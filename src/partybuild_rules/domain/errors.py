@@ -35,14 +35,15 @@ class Problem:
     path: tuple[str | int, ...] = field(default=(), compare=False)
 
     def sort_key(self) -> tuple[str, int, int, str]:
-        span = self.span or Span("")
+        span = self.span or Span("\uffff")  # problems without a place come last
         return (span.file, span.line, span.column, self.message)
 
     def render(self, lang: Lang = "en", *, excerpt: bool = True) -> str:
         """``file:line:column: message``, the offending line with a caret under the column, and
         the fix hint, in Chinese (``zh``) or English."""
+        where = str(self.span) if self.span else ".".join(str(part) for part in self.path)
         return render_problem(
-            str(self.span) if self.span else "", self.message, self.help, lang,
+            where, self.message, self.help, lang,
             self.excerpt() if excerpt else None,
         )
 
@@ -61,6 +62,17 @@ class Problem:
 
     def __str__(self) -> str:
         return self.render("en", excerpt=False)
+
+
+def bounded(problems: list[Problem], limit: int, hidden: int = 0) -> list[Problem]:
+    """The first ``limit`` problems by position, and one more saying how many were left out
+    (``hidden`` counts problems already left out before this list was made)."""
+    kept = sorted(problems, key=Problem.sort_key)[:limit]
+    left = len(problems) - len(kept) + hidden
+    if left <= 0:
+        return problems
+    return kept + [Problem(f"{left} more problems not listed (limit `max_problems` is {limit})",
+                           None, "limit")]
 
 
 class _ProblemsError(ValueError):

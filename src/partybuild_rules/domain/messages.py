@@ -79,6 +79,33 @@ _TEMPLATES: list[tuple[str, str]] = [
     (r"file not found: `(.+)`", "找不到文件 `{0}`"),
     (r"cannot read `(.+?)`: (.+)", "无法读取 `{0}`：{1}"),
     (r"json: (.+)", "JSON 格式错误：{0}"),
+    (r"nested more than (\d+) levels deep", "嵌套超过 {0} 层"),
+    (r"policies and data need only a few levels: check the (indentation|nesting)",
+     "政策和数据只需要少数几层嵌套：请检查缩进或括号"),
+    (r"more than (\d+) values in one file", "一个文件中的值超过 {0} 个"),
+    (r"more than (\d+) aliases \(`\*name`\) in one file", "一个文件中的别名（`*名称`）超过 {0} 个"),
+    (r"write the values out, or raise the limit `(.+)`", "请把值逐一写出，或调高限制 `{0}`"),
+    (r"split the (file|dataset), or raise the limit `(.+)`", "请拆分文件，或调高限制 `{1}`"),
+    (r"text contains a lone surrogate \(an invalid `\\ud800`-style escape\)",
+     "文本含有孤立的代理字符（无效的 `\\ud800` 式转义）"),
+    (r"remove the escape or write the character itself", "请删除该转义，或直接写出字符本身"),
+    (r"`(.+)` is a folder, not a file", "`{0}` 是文件夹，不是文件"),
+    (r"`(.+)` is (\d+) bytes, more than the limit of (\d+)", "`{0}` 有 {1} 字节，超过限制 {2}"),
+    (r"`(.+)` is not UTF-8 text \(byte (\d+) is (0x[0-9a-f]+)\)", "`{0}` 不是 UTF-8 文本（第 {1} 字节为 {2}）"),
+    (r"save the file as UTF-8 \(files saved as GBK or GB2312 must be converted\)",
+     "请将文件另存为 UTF-8 编码（GBK、GB2312 编码的文件需要转换）"),
+    (r"check commas, colons, brackets and quotes", "请检查逗号、冒号、括号和引号"),
+    (r"`(.+)` has (\d+) records, more than the limit of (\d+)", "`{0}` 有 {1} 条记录，超过限制 {2}"),
+    (r"(\d+) more problems not listed \(limit `max_problems` is (\d+)\)",
+     "另有 {0} 处问题未列出（限制 `max_problems` 为 {1}）"),
+    (r"expected a date written YYYY-MM-DD", "应当是 YYYY-MM-DD 形式的日期"),
+    (r"id `(.+)` is shaped like a national ID number", "编号 `{0}` 形似身份证号；记录只能使用内部编号"),
+    (r"role `(.+)` of member `(.+)` is held twice on (\S+): roles\[(\d+)\] and roles\[(\d+)\] overlap",
+     "党员 `{1}` 的职务 `{0}` 在 {2} 重复任职：roles[{3}] 与 roles[{4}] 的任职期间重叠"),
+    (r"a second rating of (unit|community) `(.+)` for (\d+) \(first is ratings\[(\d+)\]\)",
+     "{0!w} `{1}` 的 {2} 年档次重复给出（第一条为 ratings[{3}]）"),
+    (r"`(.+)` is too large for a whole number \(more than (\d+) digits\)", "`{0}` 作为整数过大（超过 {1} 位）"),
+    (r"a count or a number of days has only a few digits", "次数或天数只有几位数字"),
     (r"expected a mapping of fields at the top of the file", "文件顶层应当是字段映射（`名称: 值`）"),
     (r"expected a mapping with `covers`, `communities`, `units`, \.\.\.",
      "数据文件顶层应当是包含 `covers`、`communities`、`units` 等字段的映射"),
@@ -121,6 +148,11 @@ _TEMPLATES: list[tuple[str, str]] = [
     (r"an in-service member needs a `unit`", "在职党员必须填写所在单位 `unit`"),
     (r"coverage ends \((.+)\) before it starts \((.+)\)", "记录期间的结束日期（{0}）早于开始日期（{1}）"),
     (r"role ends \((.+)\) before it starts \((.+)\)", "任职结束日期（{0}）早于开始日期（{1}）"),
+    (r"ratings\[(\d+)\]: tier `(.+)` of (unit|community) `(.+)` is not a tier of pack `(.+)`",
+     "ratings[{0}]：{2!w} `{3}` 的档次 `{1}` 不是政策包 `{4}` 的档次"),
+    (r"in-service member `(.+)` has no report-in date: not counted for absences",
+     "在职党员 `{0}` 没有报到日期：不计入连续未参加活动的统计"),
+    (r"unit `(.+)` sent no report at all in (\d+)", "驻区单位 `{0}` 在 {1} 年没有任何报告记录"),
     # --- numbers and parameters -----------------------------------------------------------
     (r"`(.+)` is not a decimal number", "`{0}` 不是十进制数"),
     (r"a truth value is not a number", "真假值不是数字"),
@@ -190,6 +222,11 @@ _TEMPLATES: list[tuple[str, str]] = [
     (r"unexpected `(.+)` in formula \(column (\d+) of the formula\)", "公式第 {1} 列出现意外的 `{0}`"),
     (r"formula ends too early \(column (\d+) of the formula\)", "公式不完整（第 {0} 列）"),
     (r"expected `\)` \(column (\d+) of the formula\)", "公式第 {0} 列缺少 `)`"),
+    (r"rule `(.+)` names no subject", "规则 `{0}` 没有指定对象 `subject`"),
+    (r"write e\.g\. `subject: member`", "请写如 `subject: member`"),
+    (r"events of type `(.+)` have no numeric field `(.+)`", "`{0}` 类事件没有数值字段 `{1}`"),
+    (r"a deadline (.+) days on is more than (\d+) days", "整改期限延后 {0} 天，超过 {1} 天"),
+    (r"`(min|max)`: a truth value is not a number", "`{0}`：真假值不是数字"),
     (r"rule `(.+?)`: (.+)", "规则 `{0}`：{1!t}"),
     (r"`reaches` must be at least 1", "`reaches` 至少为 1"),
     (r"`absence_streak` applies to members", "`absence_streak` 只适用于党员"),
@@ -217,6 +254,12 @@ _TEMPLATES: list[tuple[str, str]] = [
     (r"a case needs `expect` or `expect_none` \(or both\)", "用例需要 `expect` 或 `expect_none`（或两者）"),
     (r"expected a mapping with `cases:` at the top of the file", "文件顶层应当是包含 `cases:` 的映射"),
     # --- command line ---------------------------------------------------------------------
+    (r"folder `(.+)` of `--output (.+)` does not exist", "`--output {1}` 所在的文件夹 `{0}` 不存在"),
+    (r"create the folder first, or write elsewhere", "请先创建该文件夹，或写到别处"),
+    (r"`(.+)` names (\d+) subjects: (.+)", "`{0}` 对应 {1} 个对象：{2}"),
+    (r"give one of these ids instead of the name", "请改用其中一个编号"),
+    (r"audit record is incomplete: (.+)", "审计记录不完整：{0}"),
+    (r"not an audit record of this library", "不是本程序写出的审计记录"),
     (r"no member, unit or community `(.+)` in the dataset", "数据中没有党员、单位或社区 `{0}`"),
 ]
 
@@ -254,11 +297,17 @@ def render_problem(
     if help_text:
         label = "提示" if lang == "zh" else "help"
         line += f"\n  {label}: {translate(help_text, lang)}"
-    return line
+    return _printable(line)
+
+
+def _printable(text: str) -> str:
+    """Lone surrogates (from a bad escape in the input) written as the escape, so that a
+    message can always be printed and encoded as UTF-8."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def render_header(kind: str, count: int, lang: Lang) -> str:
     if lang == "en":
         return f"{count} problem{'s' if count != 1 else ''} in {kind}"
-    where = {"policy": "政策包", "data": "数据", "input": "输入"}.get(kind, kind)
+    where = {"policy": "政策包", "data": "数据", "input": "输入", "command line": "命令行"}.get(kind, kind)
     return f"{where}共有 {count} 处问题"

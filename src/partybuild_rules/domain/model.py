@@ -7,6 +7,7 @@ reference resolves and reports every problem at once, each with the path of the 
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import date
 from enum import Enum
@@ -14,6 +15,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -57,7 +59,25 @@ __all__ = [
     "CORE_EVENT_TYPES",
 ]
 
+_NATIONAL_ID = re.compile(r"^[1-9][0-9]{5}(18|19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]$")
+
+
+def _strict_date(value: Any) -> Any:
+    """A date is written as text (``2024-01-08``); a number such as ``1704672000`` is refused,
+    not read as seconds since 1970."""
+    if type(value) is str and len(value) == 10 and _ISO_DATE.match(value):
+        return value
+    if not isinstance(value, date):
+        raise ValueError("expected a date written YYYY-MM-DD")
+    return value
+
+
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+Date = Annotated[date, BeforeValidator(_strict_date)]
+"""A calendar date written ``YYYY-MM-DD``."""
+
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+"""A record's internal id; one shaped like a national ID number is refused (integrity checks)."""
 Ref = Annotated[str, Field(min_length=1)]
 """A reference to a record's id; the dataset checks that it resolves (so its spelling too)."""
 Score = Annotated[Decimal_, Field(ge=0, le=100)]
@@ -111,8 +131,8 @@ class ActivityKind(str, Enum):
 class Coverage(_Record):
     """The dates a dataset's events cover, inclusive; outside them nothing is known."""
 
-    start: date
-    end: date
+    start: Date
+    end: Date
 
     @model_validator(mode="after")
     def _ordered(self) -> Coverage:
@@ -161,8 +181,8 @@ class RoleHolding(_Record):
 
     role: Role
     community: Ref
-    start: date
-    end: date | None = None
+    start: Date
+    end: Date | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> RoleHolding:
@@ -181,7 +201,7 @@ class Member(_Record):
     grid: Ref | None = None
     in_service: StrictBool = True
     five_star: StrictBool = False
-    reported_in: date | None = None
+    reported_in: Date | None = None
     roles: tuple[RoleHolding, ...] = ()
     attributes: dict[str, Any] = {}
     """Values of attributes that packs declare (checked against the packs in use)."""
@@ -205,7 +225,7 @@ class InspectionGroup(_Record):
 
 class _Event(_Record):
     id: Id
-    date: date
+    date: Date
 
 
 class UnitReport(_Event):
@@ -241,8 +261,8 @@ class AgreedItem(_Record):
 
     id: Id
     title: str
-    due: date | None = None
-    closed: date | None = None
+    due: Date | None = None
+    closed: Date | None = None
 
 
 class JointMeeting(_Event):
@@ -270,7 +290,7 @@ class Finding(_Record):
 
     id: Id
     description: str
-    deadline: date
+    deadline: Date
 
 
 class Inspection(_Event):
@@ -431,6 +451,10 @@ def integrity_problems(
         for index, record in enumerate(records):
             if counts[getattr(record, key)] > 1:
                 problems.append(((section, index, key), f"duplicate id `{getattr(record, key)}`"))
+        for value in counts:
+            if len(value) == 18 and _NATIONAL_ID.match(value):
+                index = next(i for i, r in enumerate(records) if getattr(r, key) == value)
+                problems.append(((section, index, key), f"id `{value}` is shaped like a national ID number"))
         return set(counts) | assume.get(section, set())
 
     communities = unique("communities", data.communities)
@@ -477,9 +501,17 @@ def integrity_problems(
             problems.append((("members", i, "unit"), "an in-service member needs a `unit`"))
         for j, holding in enumerate(member.roles):
             ref(("members", i, "roles", j, "community"), holding.community, communities, "community")
+        problems += _overlapping_roles(i, member)
     subjects = {SubjectKind.UNIT: units, SubjectKind.COMMUNITY: communities}
+    rated: dict[tuple[str, str, int], int] = {}
     for i, rating in enumerate(data.ratings):
         ref(("ratings", i, "subject"), rating.subject, subjects[rating.subject_kind], rating.subject_kind.value)
+        key = (rating.subject_kind.value, rating.subject, rating.year)
+        if key in rated:
+            problems.append((("ratings", i, "year"),
+                             f"a second rating of {key[0]} `{key[1]}` for {key[2]} (first is ratings[{rated[key]}])"))
+        else:
+            rated[key] = i
     known = {
         "unit": units, "community": communities, "member": members, "inspection group": groups,
         "finding": set(finding_counts),
@@ -507,4 +539,26 @@ def integrity_problems(
             for j, finding in enumerate(event.findings):
                 if finding_counts[finding.id] > 1:
                     problems.append(((*at, "findings", j, "id"), f"duplicate finding id `{finding.id}`"))
+    return problems
+
+
+def _overlapping_roles(i: int, member: Member) -> list[tuple[tuple[str | int, ...], str]]:
+    """Two holdings of one role that share a day would pay that day twice: name both records."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    by_role: dict[Role, list[tuple[int, RoleHolding]]] = {}
+    for j, holding in enumerate(member.roles):
+        by_role.setdefault(holding.role, []).append((j, holding))
+    for role, holdings in by_role.items():
+        holdings.sort(key=lambda item: (item[1].start, item[0]))
+        j, latest = holdings[0]  # the holding seen so far that ends last
+        for k, holding in holdings[1:]:
+            if latest.end is None or holding.start <= latest.end:
+                first, second = sorted((j, k))
+                problems.append((
+                    ("members", i, "roles", k, "start"),
+                    f"role `{role.value}` of member `{member.id}` is held twice on {holding.start}: "
+                    f"roles[{first}] and roles[{second}] overlap",
+                ))
+            if latest.end is not None and (holding.end is None or holding.end > latest.end):
+                j, latest = k, holding
     return problems

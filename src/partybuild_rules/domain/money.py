@@ -15,7 +15,8 @@ MAX_DIGITS = 15
 """Whole-number digits allowed in an amount (a trillion yuan and more is a typing mistake)."""
 
 # Plain decimal notation; thousands separators only in their places (1,270.00); no exponents.
-_DECIMAL_TEXT = re.compile(r"^[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
+_DECIMAL_TEXT = re.compile(r"^[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$", re.ASCII)
+# ASCII digits only: `٣١٢` (Arabic-Indic) or `３１２` (full-width) is a typing accident, not 312.
 
 
 def to_decimal(value: Any) -> Decimal:

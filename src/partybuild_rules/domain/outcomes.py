@@ -48,6 +48,7 @@ __all__ = [
     "ComplianceFinding",
     "Evaluation",
     "Measure",
+    "Notice",
     "Outcome",
     "Provenance",
     "Reprimand",
@@ -200,8 +201,18 @@ Outcome = Annotated[
 _KIND_ORDER = {kind.value: i for i, kind in enumerate(RuleKind)}
 
 
+class Notice(_Out):
+    """A warning: legal but suspicious data, e.g. a member with no report-in date."""
+
+    code: str
+    subject_kind: str
+    subject: str
+    message: str
+
+
 class Result(_Out):
-    """Everything one evaluation produced, in a deterministic order."""
+    """Everything one evaluation produced, in a deterministic order; ``warnings`` lists what
+    is legal but suspicious in the data (they never change outcomes)."""
 
     pack: str
     pack_version: str
@@ -211,6 +222,7 @@ class Result(_Out):
     """The rules engine that produced the outcomes: ``durable`` or ``clips``."""
     parameters: dict[str, str]
     outcomes: tuple[Outcome, ...]
+    warnings: tuple[Notice, ...] = ()
 
     def of_rule(self, rule_id: str) -> list[Any]:
         return [o for o in self.outcomes if o.rule_id == rule_id]

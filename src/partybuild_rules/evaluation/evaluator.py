@@ -39,8 +39,10 @@ from . import facts as F
 from .allocation import allocation_outcomes
 from .compile import Program, Query, compile_pack, parameters_of, resolve
 from ..data.datasets import check_declared
+from .crosscheck import rating_tier_problems
 from .engines.base import Fired, open_engine, resolve_engine
 from .measures import bound_value, holds
+from .warnings import dataset_warnings
 
 __all__ = ["Evaluator", "evaluate", "Progress", "hidden_fields"]
 
@@ -122,6 +124,9 @@ class Evaluator:
                 "year", f"evaluate a year from {covers.start.year} to {covers.end.year}",
             )])
         check_declared(data, self.pack)
+        tier_problems = rating_tier_problems(self.pack, data)
+        if tier_problems:
+            raise DataError(tier_problems)
         index = F.Index(data, year, self.pack.declarations)
         outcomes: list[Any] = []
         computed: dict[Key, str] = {}
@@ -174,6 +179,7 @@ class Evaluator:
             engine=self.engine,
             parameters={k: self.pack.shown(k) for k in self.pack.values},
             outcomes=tuple(outcomes),
+            warnings=dataset_warnings(data, year),
         )
 
     # -- facts ------------------------------------------------------------------------------

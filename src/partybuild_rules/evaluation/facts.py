@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import cached_property
 from typing import Any, Callable, Iterable, Iterator, Mapping
@@ -414,27 +414,42 @@ def finding_facts(index: Index, kind: SubjectKind) -> Iterator[tuple[Subject, Fa
 def role_month_facts(
     index: Index, role: str, ratings: Mapping[tuple[SubjectKind, str], str]
 ) -> Iterator[tuple[Subject, Fact]]:
-    """One fact per month of the year (inside the recorded dates) in which a member held ``role``."""
+    """One fact per month of the year (inside the recorded dates) in which a member held ``role``
+    in a community: the days held are the union of the member's holdings there, so a role held
+    in two spans of one month is paid once, rounded once (never more days than the month has)."""
     months = index.known_periods(Granularity.MONTH)
     for member in index.data.members:
+        spans: dict[str, list[tuple[date, date]]] = defaultdict(list)
         for holding in member.roles:
-            if holding.role.value != role:
-                continue
-            end = holding.end or date.max
+            if holding.role.value == role:
+                spans[holding.community].append((holding.start, holding.end or date.max))
+        for community, held in spans.items():
             for month in months:
-                first, last = max(month.start, holding.start), min(month.end, end)
-                if first > last:
+                days = _union_days(held, month.start, month.end)
+                if not days:
                     continue
                 yield index.subject(SubjectKind.MEMBER, member.id), {
                     "period": str(month),
                     "role": role,
-                    "role_community": holding.community,
-                    "days_held": (last - first).days + 1,
+                    "role_community": community,
+                    "days_held": days,
                     "days_in_period": month.days,
-                    "held_from": first.isoformat(),
-                    "held_until": last.isoformat(),
-                    "tier": ratings.get((SubjectKind.COMMUNITY, holding.community), ""),
+                    "held_from": max(month.start, min(start for start, _ in held)).isoformat(),
+                    "held_until": min(month.end, max(end for _, end in held)).isoformat(),
+                    "tier": ratings.get((SubjectKind.COMMUNITY, community), ""),
                 }
+
+
+def _union_days(spans: list[tuple[date, date]], first: date, last: date) -> int:
+    """How many days of ``first..last`` lie in at least one of the inclusive ``spans``."""
+    clipped = sorted((max(start, first), min(end, last)) for start, end in spans)
+    days, reached = 0, first - timedelta(days=1)
+    for start, end in clipped:
+        start = max(start, reached + timedelta(days=1))
+        if start <= end:
+            days += (end - start).days + 1
+            reached = end
+    return days
 
 
 def each_facts(

@@ -25,6 +25,7 @@ from .documents import DatedValue, Manifest, ParameterSpec, Rule, _Doc
 from .loader import Document, suggestion, validation_problems
 from .pack import (
     Origin,
+    deadline_problems,
     Pack,
     PackFiles,
     ParamValue,
@@ -149,6 +150,7 @@ def _single(
 ) -> Pack:
     manifest, document = files.manifest, files.document
     problems += rule_problems(files.rules, exclusive_spans(files), manifest)
+    problems += deadline_problems(files.rules, values)
     return Pack(
         name=manifest.pack,
         title=manifest.title,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import typing
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
@@ -19,7 +20,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, Union
 from pydantic import ValidationError
 
 from ..domain.errors import PolicyError, Problem, Span
-from ..domain.model import CORE_EVENT_TYPES, SubjectKind
+from ..domain.model import CORE_EVENT_TYPES, Event, SubjectKind
 from ..domain.money import FEN, to_decimal
 from .declarations import Declarations, EventTypeSpec, FieldSpec
 from .dated import Dated, dated_values
@@ -27,6 +28,7 @@ from .documents import SUBJECT_FIELDS, Manifest, ParameterSpec, Rule, RuleFile, 
 from .expr import attributes as formula_attributes
 from .expr import names as formula_names
 from .expr import parse_expr
+from .limits import DEFAULT_LIMITS, Limits
 from .loader import Document, read_document, suggestion, validation_problems
 
 __all__ = [
@@ -118,6 +120,7 @@ class TestSetup:
     values: Mapping[str, ParamValue]
     dated: Mapping[str, tuple[Dated, ...]]
     skip: frozenset[str] = frozenset()
+_WHOLE = re.compile(r"^[-+]?[0-9]{1,18}$")
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,9 @@ class Pack:
         """A copy with some parameters changed; the pack's files are not touched. An override is
         one value for every day: it replaces the parameter's dated values too."""
         values, problems = _apply_overrides(self.parameters, dict(self.values), overrides, origin)
+        if problems:
+            raise PolicyError(problems)
+        problems = deadline_problems([(rule, None, i) for i, rule in enumerate(self.rules)], values, origin)
         if problems:
             raise PolicyError(problems)
         merged = {**self.overrides, **{k: values[k] for k in overrides}}
@@ -269,7 +275,7 @@ def read_rules(files: PackFiles, parameters: Mapping[str, ParameterSpec], proble
     for index, name in enumerate(files.manifest.rule_files):
         rule_path = files.folder / name
         rule_document, read_problems = read_document(rule_path)
-        if read_problems and any(p.code == "io" for p in read_problems):
+        if any(p.message.startswith("file not found") for p in read_problems):
             problems.append(Problem(
                 f"rule file `{name}` not found", files.document.span(("rule_files", index)), "io",
                 f"the file should be at `{rule_path}`",
@@ -470,10 +476,10 @@ def _typed(spec: ParameterSpec, raw: Any) -> ParamValue:
     elif spec.type == "integer":
         if isinstance(raw, bool) or not isinstance(raw, (int, str)):
             raise ValueError(f"expected a whole number, got `{raw}`")
-        try:
-            value = int(str(raw).strip())
-        except ValueError:
-            raise ValueError(f"expected a whole number, got `{raw}`") from None
+        text = str(raw).strip()
+        if not _WHOLE.match(text):  # ASCII digits only: `٣١٢` is not 312
+            raise ValueError(f"expected a whole number, got `{raw}`")
+        value = int(text)
     else:
         value = to_decimal(raw)
         if spec.type == "money" and value != value.quantize(FEN):
@@ -487,14 +493,19 @@ def _parameter_values(
     manifest: Manifest, document: Document, problems: list[Problem]
 ) -> dict[str, ParamValue]:
     values: dict[str, ParamValue] = {}
+    written = document.data.get("parameters") or {}
     for name, spec in manifest.parameters.items():
         if spec.type in ("table", "lookup"):
             for path, message in table_problems(spec):
                 problems.append(Problem(f"table `{name}`: {message}", document.span(("parameters", name) + path),
                                         "table", "bands meet exactly: one's `max` is the next one's `above` "
                                         "(or `below` and `min`)"))
+        raw = written.get(name, {})  # as written: the model reads `true` as 1 for an integer
         try:
-            values[name] = parameter_value(spec, spec.default)
+            for bound in ("min", "max"):
+                if isinstance(raw.get(bound), bool):
+                    raise ValueError(f"`{bound}`: a truth value is not a number")
+            values[name] = parameter_value(spec, raw.get("default", spec.default))
         except ValueError as error:
             problems.append(Problem(
                 f"parameter `{name}`: default {error}",
@@ -508,11 +519,11 @@ Where = Callable[[str, bool], Span]
 
 
 def _read_overrides(
-    overrides: Mapping[str, Any] | str | Path, problems: list[Problem]
+    overrides: Mapping[str, Any] | str | Path, problems: list[Problem], limits: Limits = DEFAULT_LIMITS
 ) -> tuple[dict[str, Any], str, Where | None]:
     if isinstance(overrides, Mapping):
         return dict(overrides), "<overrides>", None
-    document, read_problems = read_document(Path(overrides))
+    document, read_problems = read_document(Path(overrides), limits)
     problems += read_problems
     if document is None:
         return {}, str(overrides), None
@@ -611,6 +622,74 @@ def _duplicate_ids(rules: list[RuleEntry]) -> list[Problem]:
             ))
         else:
             seen[rule.id] = span
+    return problems
+
+
+def _score_fields(rules: list[RuleEntry], manifest: Manifest) -> list[Problem]:
+    """Each score item's `field` is a number its events have (a misspelt `scor` would
+    otherwise fail only when evaluating)."""
+    problems = []
+    for rule, document, index in rules:
+        for j, item in enumerate(rule.score or ()):
+            if item.field is None or item.events is None:
+                continue
+            numeric = _numeric_fields(item.events.type, manifest)
+            if numeric is None:
+                continue  # an unknown event type: reported by `_declared_names`
+            named = [((), item.field)] if isinstance(item.field, str) else [
+                ((kind.value,), name) for kind, name in item.field.items()
+            ]
+            for at, name in named:
+                if name not in numeric:
+                    path = ("rules", index, "score", j, "field", *at)
+                    problems.append(Problem(
+                        f"events of type `{item.events.type}` have no numeric field `{name}`",
+                        document.span(path), "unknown-field",
+                        suggestion(name, numeric) or f"fields: {', '.join(numeric) or '(none)'}", path,
+                    ))
+    return problems
+
+
+def _numeric_fields(event_type: str, manifest: Manifest) -> list[str] | None:
+    """The numeric fields of a core or pack-declared event type; None for an unknown type."""
+    declared = manifest.event_types.get(event_type)
+    if declared is not None:
+        return [name for name, spec in declared.fields.items() if spec.type in ("money", "decimal", "integer")]
+    for tagged in typing.get_args(typing.get_args(Event)[0]):
+        model = typing.get_args(tagged)[0] if typing.get_origin(tagged) is typing.Annotated else tagged
+        type_field = getattr(model, "model_fields", {}).get("type")
+        if type_field is not None and type_field.default == event_type:
+            return [name for name, info in model.model_fields.items() if info.annotation is Decimal]
+    return None
+
+
+MAX_DEADLINE_DAYS = 36_500
+"""A new deadline at most a hundred years on: beyond that it is a typing mistake (and past the
+calendar's end for a large enough number)."""
+
+
+def deadline_problems(
+    rules: Sequence[tuple[Rule, Document | None, int]], values: Mapping[str, ParamValue], origin: str = ""
+) -> list[Problem]:
+    """Every measure's `deadline_days`, with the parameter values in force, is a sane number of days."""
+    problems = []
+    for rule, document, index in rules:
+        for j, measure in enumerate(rule.then):
+            raw = measure.deadline_days
+            if raw is None:
+                continue
+            match = _REF.match(raw) if isinstance(raw, str) else None
+            value = values.get(match.group(1)) if match else raw
+            try:
+                days = to_decimal(value)
+            except ValueError:
+                continue  # a text parameter: the compiler says it must be a whole number
+            if abs(days) > MAX_DEADLINE_DAYS:
+                path = ("rules", index, "then", j, "deadline_days")
+                problems.append(Problem(
+                    f"rule `{rule.id}`: a deadline {value} days on is more than {MAX_DEADLINE_DAYS} days",
+                    document.span(path) if document else Span(origin), "parameter", None, path,
+                ))
     return problems
 
 
@@ -844,6 +923,7 @@ def _declared_names(rules: list[RuleEntry], manifest: Manifest) -> list[Problem]
 _DECLARED_STAGES: tuple[Callable[[list[RuleEntry], Manifest], list[Problem]], ...] = (
     _subject_fields,
     _declared_names,
+    _score_fields,
 )
 
 

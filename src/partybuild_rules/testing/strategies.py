@@ -24,6 +24,8 @@ hypothesis spends its time per choice, and a dataset of 150 events then takes mi
 
 from __future__ import annotations
 
+import math
+
 from datetime import date, timedelta
 from decimal import Decimal
 from math import prod
@@ -85,6 +87,7 @@ __all__ = [
     "joint_meeting",
     "member",
     "member_report_in",
+    "half_fen_ties",
     "neighbourhoods",
     "parameter_overrides",
     "parameter_value",
@@ -211,9 +214,12 @@ def _score(d: _Draw) -> Decimal:
 
 def _coverage(d: _Draw, year: int, months: tuple[int, int]) -> Coverage:
     count = d.number(max(1, months[0]), max(1, months[1]))
-    mid_month, day = d.digits(2, 27)
+    mid_month, day, ends_early, end_day = d.digits(2, 27, 4, 30)
     first = _month_start(year, 12, -(count - 1))
-    return Coverage(start=first.replace(day=2 + day if mid_month else 1), end=date(year, 12, 31))
+    # one in four ends inside December, so that the last month is only partly known
+    end = date(year, 12, 1 + end_day) if ends_early == 3 else date(year, 12, 31)
+    start = first.replace(day=2 + day if mid_month else 1)
+    return Coverage(start=min(start, end), end=end)
 
 
 def _community(d: _Draw, id: str, number: int = 0) -> Community:
@@ -275,8 +281,9 @@ def _inspection_group(d: _Draw, id: str) -> InspectionGroup:
 
 
 def coverage(*, year: int = 2024, months: Size = (12, 18)) -> SearchStrategy[Coverage]:
-    """Covered dates ending on 31 December of ``year`` and starting ``months`` months earlier,
-    on the first of the month or inside it (so that the first month is only partly known)."""
+    """Covered dates ending in December of ``year`` (on the 31st, or one time in four on an
+    earlier day, so that the last month is only partly known) and starting ``months`` months
+    earlier, on the first of the month or inside it (so that the first month is only partly known)."""
     return _strategy(_coverage, year, _bounds(months, "months"))
 
 
@@ -772,8 +779,18 @@ def _steer(d: _Draw, pack: Pack, rule: Rule, raw: dict[str, Any], year: int, sub
         record["roles"] = [h for h in record["roles"] if h["role"] != condition.holds_role] + [holding]
     value = _score(d)
     for item in rule.score or ():
+        measure = item.sum or item.count
+        if measure is not None:  # a burst of counted events, so that totals reach every tier
+            filter_ = {k: v for k, v in measure.events.model_dump().items()
+                       if v is not None and k not in ("where", "dated_by")}
+            filter_.update(measure.events.where)
+            for _ in range(d.number(0, 30)):
+                event = counted(raw, filter_, kind, subject, d.day(in_year))
+                if event is None:
+                    break
+                add_event(raw, event)
         if item.events is None:
-            continue  # sums, counts and periods come from the dataset's own events
+            continue
         field = item.field if isinstance(item.field, str) else (item.field or {}).get(kind, "")
         event = counted_event(raw, item.events.model_dump(), kind, subject, d.day(in_year), value=value, field=field)
         if event is not None:
@@ -1013,6 +1030,26 @@ def parameter_value(spec: ParameterSpec) -> SearchStrategy[int | str]:
     cents = st.integers(int((low * 100).to_integral_value(rounding="ROUND_CEILING")),
                         int((high * 100).to_integral_value(rounding="ROUND_FLOOR")))
     return cents.map(lambda n: str((Decimal(n) / 100).quantize(Decimal("0.01"))))
+
+
+def half_fen_ties() -> SearchStrategy[tuple[str, int, int]]:
+    """``(amount, days_held, days_in_month)`` whose pro-rata share ``amount × days_held /
+    days_in_month`` is an exact half fen (such as 1270.05 × 1 / 30 = 42.335): only these tell
+    ROUND_HALF_UP from banker's rounding or truncation. ``amount`` is text exact to the fen,
+    ``days_in_month`` is 28, 29, 30 or 31 and ``days_held`` below it."""
+
+    def build(d: _Draw) -> tuple[str, int, int]:
+        days = d.pick([28, 30, 29, 31])
+        # 2·A·h/n must be odd: with g = gcd(2h, n), 2h = g·a and n = g·b, A = b·t with a and t odd
+        candidates = [h for h in range(1, days) if (2 * h // math.gcd(2 * h, days)) % 2 == 1]
+        if not candidates:  # an odd month: 2·A·h is even, n odd, never a tie; use 30 days
+            days, candidates = 30, [h for h in range(1, 30) if (2 * h // math.gcd(2 * h, 30)) % 2 == 1]
+        held = d.pick(candidates)
+        unit = days // math.gcd(2 * held, days)
+        cents = unit * (2 * d.number(0, 10_000_000 // unit) + 1)
+        return str((Decimal(cents) / 100).quantize(Decimal("0.01"))), held, days
+
+    return _strategy(build)
 
 
 def parameter_overrides(pack: Pack, names: Iterable[str] | None = None) -> SearchStrategy[dict[str, int | str]]:
