@@ -177,7 +177,12 @@ class _Reader:
             return
         values: dict[str, Any] = {}
         for n, value in enumerate(cells, start=left + 1):
-            if value is None or value == "" or (bad and bad.holds(row, n)):
+            if bad and bad.holds(row, n):
+                column = columns.get(n, _NO_COLUMN)[0]
+                if column is not None:
+                    values[column.field] = _INVALID  # reported once, for the whole range
+                continue
+            if value is None or value == "":
                 continue
             column, header = columns.get(n, _NO_COLUMN)
             if column is None:
@@ -253,9 +258,10 @@ class _Reader:
 
     def _validate(self, row: _Row, model: Any, values: dict[str, Any], *, skip: set[str] = frozenset(),  # type: ignore[assignment]
                   rename: dict[str, str] | None = None) -> None:
-        if any(v is _INVALID for v in values.values()):
-            row.record = None  # a bad cell is reported once, by the cell reader
-            return
+        # A bad cell is reported once, by the cell reader; the row's other cells are still checked.
+        bad = {k for k, v in values.items() if v is _INVALID}
+        if bad:
+            values = {k: v for k, v in values.items() if v is not _INVALID}
         try:
             row.record = model.validate_python(values)
         except ValidationError as error:
@@ -263,11 +269,13 @@ class _Reader:
             for item in error.errors():
                 loc = item["loc"]
                 fieldname = str(loc[0]) if loc else ""
-                if fieldname in skip:
+                if fieldname in skip or fieldname in bad or (bad and not loc):
                     continue  # a nested row reports its own problems
                 if rename:
                     fieldname = rename.get(fieldname, fieldname)
                 self.at(row, fieldname, _pydantic_message(item))
+        if bad:
+            row.record = None
 
     def at(self, row: _Row, fieldname: str, message: str, code: str = "cell") -> None:
         column, header = row.columns.get(fieldname, (0, ""))

@@ -113,8 +113,9 @@ def _number(value: Decimal, column: Column) -> Any:
     number = float(value)
     text = str(value)
     if column.type == "money":
-        return number if Decimal(repr(number)).quantize(Decimal("0.01")) == value else text
-    return number if repr(number) == text else text
+        return number if Decimal(repr(number)) == value else text
+    # 93.0 would read back as 93: only a number whose shortest text is the decimal's is a number.
+    return number if repr(number) == text and not number.is_integer() else text
 
 
 def _rows_by_sheet(data: Dataset, sheets: tuple[Sheet, ...]) -> dict[str, list[dict[str, Any]]]:
