@@ -190,13 +190,14 @@ def test_lang_before_the_command() -> None:
 def test_validate_bundled_pack() -> None:
     code, out, err = run("validate")
     assert code == Exit.OK, err
-    assert out.startswith("ok: pack `tongjiang`")
+    assert out.startswith("通过：政策包 `tongjiang`")
+    assert run("--lang", "en", "validate")[1].startswith("ok: pack `tongjiang`")
 
 
 def test_validate_with_data(example_data_path: Path) -> None:
     code, out, err = run("validate", "--data", str(example_data_path))
     assert code == Exit.OK, err
-    assert "ok: dataset" in out
+    assert "通过：数据集" in out
 
 
 def test_validate_broken_pack_lists_file_and_line(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from enum import IntEnum
 from pathlib import Path
@@ -43,12 +44,14 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS,
                         help="language of messages: zh (中文, default) or en")
+    common.add_argument("--quiet", action="store_true", default=False,
+                        help="no progress bars or status lines (they are shown only on a terminal anyway)")
 
     def data_options(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--policies", type=Path, default=None,
                          help="policy pack folder (default: the bundled Tongjiang pack)")
         sub.add_argument("--data", type=Path, default=None,
-                         help="dataset file, .json or .yaml (default: the bundled Tongjiang example)")
+                         help="dataset file, .json, .yaml or an Excel ledger .xlsx (default: the bundled example)")
         sub.add_argument("--year", type=int, default=None,
                          help="year to evaluate (default: the last year the dataset covers)")
         sub.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
@@ -58,13 +61,34 @@ def _parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser("evaluate", parents=[common], help="evaluate a year and print a summary (默认评估同江示例)")
     data_options(evaluate)
-    evaluate.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    evaluate.add_argument("--format", choices=["table", "json", "csv", "xlsx", "html"], default="table",
+                          help="xlsx and html need --output")
     evaluate.add_argument("--output", type=Path, default=None, help="write to this file instead of stdout")
+
+    warn = commands.add_parser("warn", parents=[common], help="subjects about to trigger a rule (预警)")
+    data_options(warn)
+    warn.add_argument("--as-of", dest="as_of", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+                      help="warn from the records dated on or before this day (default: the dataset's last day)")
+    warn.add_argument("--within", type=int, default=None, metavar="DAYS",
+                      help="a finding due within this many days is a warning (default 30)")
+    warn.add_argument("--format", choices=["table", "json", "csv", "xlsx", "html"], default="table")
+    warn.add_argument("--output", type=Path, default=None)
+
+    template = commands.add_parser("template", parents=[common],
+                                   help="write an empty Excel ledger to fill in (台账模板)")
+    template.add_argument("--output", type=Path, required=True, help="e.g. 台账模板.xlsx")
+    template.add_argument("--policies", type=Path, default=None,
+                          help="the pack in use (its declared attributes and event types get columns and sheets)")
+
+    convert = commands.add_parser("convert", parents=[common],
+                                  help="convert a dataset between JSON/YAML and an Excel ledger (格式转换)")
+    convert.add_argument("source", type=Path, help="a .json, .yaml or .xlsx dataset")
+    convert.add_argument("--output", type=Path, required=True, help="a .json or .xlsx file")
 
     validate = commands.add_parser("validate", parents=[common], help="check a policy pack and list every problem (校验)")
     validate.add_argument("pack", type=Path, nargs="?", default=None,
                           help="policy pack folder (default: the bundled Tongjiang pack)")
-    validate.add_argument("--data", type=Path, default=None, help="also check this dataset")
+    validate.add_argument("--data", type=Path, default=None, help="also check this dataset (.json, .yaml, .xlsx)")
 
     explain_cmd = commands.add_parser("explain", parents=[common], help="why a subject got its outcomes (解释)")
     explain_cmd.add_argument("subject", help="a member, unit or community id (or its exact name)")
@@ -103,7 +127,7 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--new", required=True, help="the proposed policy, in the same forms")
     diff.add_argument("--policies", type=Path, default=None,
                       help="the pack that overrides apply to (default: the bundled Tongjiang pack)")
-    diff.add_argument("--data", type=Path, default=None, help="dataset (default: the bundled example)")
+    diff.add_argument("--data", type=Path, default=None, help="dataset, .json, .yaml or .xlsx (default: the bundled example)")
     diff.add_argument("--year", type=int, default=None)
     diff.add_argument("--format", choices=["text", "json"], default="text")
     diff.add_argument("--output", type=Path, default=None)
@@ -130,27 +154,53 @@ def _usage_problem(message: str) -> Problem:
     return Problem(message, None, "usage", "write it as --set name=value")
 
 
-def _load(args: argparse.Namespace) -> tuple[Pack, Dataset, int]:
+def _load(args: argparse.Namespace, err: TextIO | None = None) -> tuple[Pack, Dataset, int]:
     pack = load_pack(args.policies or bundled_pack(), overrides=args.overrides_file)
     if args.overrides:
         pack = pack.with_overrides(_pairs(args.overrides), origin="--set")
-    data = load_dataset(args.data or bundled_dataset())
+    data = _read_data(args, args.data or bundled_dataset(), err)
     year = args.year if args.year is not None else data.covers.end.year
     return pack, data, year
 
 
+def _live(args: argparse.Namespace, stream: TextIO | None) -> bool:
+    """Progress bars and status lines: on a terminal, unless ``--quiet``."""
+    return stream is not None and stream.isatty() and not getattr(args, "quiet", False)
+
+
+def _read_data(args: argparse.Namespace, path: Path, err: TextIO | None) -> Dataset:
+    if not _live(args, err):
+        return load_dataset(path)
+    from rich.console import Console
+    from rich.progress import Progress as Bar
+    from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    label = _words(args, f"读取数据 {path.name}", f"reading {path.name}")
+    with Bar(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+             console=Console(file=err), transient=True) as bar:
+        bar.add_task(label, total=None)
+        return load_dataset(path)
+
+
+def _words(args: argparse.Namespace, zh: str, en: str) -> str:
+    return en if getattr(args, "lang", "zh") == "en" else zh
+
+
 @contextmanager
-def _progress(stream: TextIO) -> Iterator[Progress | None]:
-    if not stream.isatty():
+def _progress(args: argparse.Namespace, stream: TextIO) -> Iterator[Progress | None]:
+    if not _live(args, stream):
         yield None
         return
+    from rich.console import Console
     from rich.progress import Progress as Bar
 
-    with Bar(transient=True) as bar:
-        task = bar.add_task("评估 evaluating", total=None)
+    label = _words(args, "评估", "evaluating")
+    with Bar(console=Console(file=stream), transient=True) as bar:
+        task = bar.add_task(label, total=None)
 
         def report(stage: str, done: int, total: int) -> None:
-            bar.update(task, description=f"评估 evaluating ({stage})", completed=done, total=total)
+            stage_text = stage.replace("stage ", _words(args, "阶段 ", "stage "))
+            bar.update(task, description=f"{label}（{stage_text}）", completed=done, total=total)
 
         yield report
 
@@ -162,35 +212,107 @@ def _emit(text: str, output: Path | None, out: TextIO) -> None:
         output.write_text(text, encoding="utf-8")
 
 
+class _Usage(Exception):
+    """A command line that parses but cannot be carried out (exit 2)."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def _needs_output(args: argparse.Namespace) -> None:
+    if args.format in ("xlsx", "html") and args.output is None:
+        raise _Usage(Problem(f"`--format {args.format}` needs `--output FILE`", None, "usage",
+                             f"add e.g. --output result.{args.format}"))
+
+
 def _evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
-    pack, data, year = _load(args)
+    _needs_output(args)
+    pack, data, year = _load(args, err)
     evaluator = Evaluator(pack)
     try:
-        with _progress(err) as progress:
+        with _progress(args, err) as progress:
             result = evaluator.evaluate(data, year, progress)
     finally:
         evaluator.close()
-    if args.format == "json":
-        text = to_json(result)
+    lang = args.lang
+    if args.format == "xlsx":
+        from .reports.xlsx import write_result_xlsx
+
+        write_result_xlsx(args.output, result, pack, lang)
+    elif args.format == "html":
+        from .reports.html import write_result_html
+
+        write_result_html(args.output, result, pack, data, lang)
+    elif args.format == "json":
+        _emit(to_json(result), args.output, out)
     elif args.format == "csv":
-        text = to_csv(result)
+        _emit(to_csv(result), args.output, out)
     else:
-        text = summary(result, pack)
-    _emit(text, args.output, out)
-    if args.output is not None:
-        err.write(f"wrote {len(result.outcomes)} outcomes to {args.output}\n")
+        _emit(summary(result, pack, lang=lang), args.output, out)
+    if args.output is not None and not args.quiet:
+        err.write(_words(args, f"已写入 {len(result.outcomes)} 项结果：{args.output}",
+                         f"wrote {len(result.outcomes)} outcomes to {args.output}") + "\n")
     return Exit.OK
 
 
-def _validate(args: argparse.Namespace, out: TextIO) -> Exit:
+def _validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
     pack = load_pack(args.pack or bundled_pack())
     Evaluator(pack).close()  # compiling checks what only the engine can check (limits, bounds)
-    out.write(f"ok: pack `{pack.name}` {pack.version}: {len(pack.rules)} rules, "
-              f"{len(pack.parameters)} parameters\n")
+    out.write(_words(args, f"通过：政策包 `{pack.name}` {pack.version}，{len(pack.rules)} 条规则，"
+                           f"{len(pack.parameters)} 个参数",
+                     f"ok: pack `{pack.name}` {pack.version}: {len(pack.rules)} rules, "
+                     f"{len(pack.parameters)} parameters") + "\n")
     if args.data is not None:
-        data = load_dataset(args.data)
-        out.write(f"ok: dataset `{args.data}`: {len(data.units)} units, {len(data.members)} members, "
-                  f"{len(data.events)} events\n")
+        data = _read_data(args, args.data, err)
+        out.write(_words(args, f"通过：数据集 `{args.data}`，{len(data.units)} 个驻区单位，"
+                               f"{len(data.members)} 名党员，{len(data.events)} 个事件",
+                         f"ok: dataset `{args.data}`: {len(data.units)} units, {len(data.members)} members, "
+                         f"{len(data.events)} events") + "\n")
+    return Exit.OK
+
+
+def _template(args: argparse.Namespace, err: TextIO) -> Exit:
+    from .data.template import write_template
+
+    if args.policies is not None:
+        load_pack(args.policies)  # a broken pack is reported; its declared fields come with the pack language
+    write_template(args.output)
+    if not args.quiet:
+        err.write(_words(args, f"已写入台账模板：{args.output}", f"wrote the ledger template {args.output}") + "\n")
+    return Exit.OK
+
+
+def _convert(args: argparse.Namespace, err: TextIO) -> Exit:
+    from .data.convert import write_dataset_file
+
+    data = _read_data(args, args.source, err)
+    write_dataset_file(args.output, data)
+    if not args.quiet:
+        err.write(_words(args, f"已写入 {args.output}：{len(data.events)} 个事件",
+                         f"wrote {args.output}: {len(data.events)} events") + "\n")
+    return Exit.OK
+
+
+def _warn(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
+    from .analysis.warnings import early_warnings
+    from .reports.warnings import warnings_csv, warnings_html, warnings_json, warnings_table, warnings_xlsx
+
+    _needs_output(args)
+    pack, data, _ = _load(args, err)
+    as_of = args.as_of or data.covers.end
+    report = early_warnings(pack, data, as_of, within_days=args.within)
+    lang = args.lang
+    if args.format == "xlsx":
+        warnings_xlsx(args.output, report, lang)
+    elif args.format == "html":
+        Path(args.output).write_text(warnings_html(report, lang), encoding="utf-8")
+    elif args.format == "json":
+        _emit(warnings_json(report), args.output, out)
+    elif args.format == "csv":
+        _emit(warnings_csv(report, lang), args.output, out)
+    else:
+        _emit(warnings_table(report, lang), args.output, out)
     return Exit.OK
 
 
@@ -297,8 +419,11 @@ def _generate(args: argparse.Namespace, err: TextIO) -> Exit:
     data = generate(scale=args.scale, seed=args.seed, year=args.year)
     write_dataset(args.output, data)
     counts = {name: len(data[name]) for name in ("units", "members", "events")}
-    err.write(f"wrote {args.output}: {counts['units']} units, {counts['members']} members, "
-              f"{counts['events']} events\n")
+    if not args.quiet:
+        err.write(_words(args, f"已写入 {args.output}：{counts['units']} 个驻区单位，{counts['members']} 名党员，"
+                               f"{counts['events']} 个事件",
+                         f"wrote {args.output}: {counts['units']} units, {counts['members']} members, "
+                         f"{counts['events']} events") + "\n")
     return Exit.OK
 
 
@@ -316,7 +441,13 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         if args.command == "evaluate":
             return _evaluate(args, out, err)
         if args.command == "validate":
-            return _validate(args, out)
+            return _validate(args, out, err)
+        if args.command == "warn":
+            return _warn(args, out, err)
+        if args.command == "template":
+            return _template(args, err)
+        if args.command == "convert":
+            return _convert(args, err)
         if args.command == "explain":
             return _explain(args, out)
         if args.command == "diff":
@@ -328,15 +459,19 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         if args.command == "check":
             return _check(args, out, err)
         return _generate(args, err)
+    except _Usage as usage:
+        label = "错误" if args.lang == "zh" else "error"
+        err.write(f"{label}: {usage.problem.render(args.lang)}\n")
+        return Exit.USAGE
     except (PolicyError, DataError) as error:
         label = "错误" if args.lang == "zh" else "error"
         err.write(f"{label}: {error.render(args.lang)}\n")
         return Exit.INVALID
     except EngineError as error:
-        err.write(f"engine error: {error}\n")
+        err.write(("规则引擎错误" if args.lang == "zh" else "engine error") + f": {error}\n")
         return Exit.ENGINE
     except OSError as error:
-        err.write(f"error: {error}\n")
+        err.write(("错误" if args.lang == "zh" else "error") + f": {error}\n")
         return Exit.INVALID
 
 

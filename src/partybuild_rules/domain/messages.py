@@ -202,6 +202,10 @@ _TEMPLATES: list[tuple[str, str]] = [
     (r"unknown (joint meeting|inspection) `(.+)`", "未知的{0!w} `{1}`"),
     (r"cannot write a dataset as `(.+)`", "无法把数据集写成 `{0}` 格式"),
     (r"write it as (.+)", "请写成 {0}"),
+    (r"`--format (.+)` needs `--output FILE`", "`--format {0}` 需要 `--output 文件`"),
+    (r"add e\.g\. --output (.+)", "请添加，例如 --output {0}"),
+    (r"`--within (.+)` must not be negative", "`--within {0}` 不能为负数"),
+    (r"as-of date (\S+) is before the recorded dates (\S+)\.\.(\S+)", "截至日期 {0} 早于数据的记录期间 {1}～{2}"),
     # --- command line ---------------------------------------------------------------------
     (r"no member, unit or community `(.+)` in the dataset", "数据中没有党员、单位或社区 `{0}`"),
 ]
