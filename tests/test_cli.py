@@ -315,7 +315,8 @@ def test_engine_error_exits_3(monkeypatch: pytest.MonkeyPatch) -> None:
     code, out, err = run("evaluate")
     assert code == Exit.ENGINE
     assert out == ""
-    assert err.startswith("engine error: the engine refused")
+    assert err.startswith("规则引擎错误: the engine refused")
+    assert run("--lang", "en", "evaluate")[2].startswith("engine error: the engine refused")
 
 
 def test_generate_writes_a_loadable_dataset(tmp_path: Path) -> None:

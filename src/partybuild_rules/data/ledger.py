@@ -195,6 +195,8 @@ class _Reader:
             except ValueError as error:
                 self.problem(str(error), name, index, row, n, header, code="cell")
                 values[column.field] = _INVALID
+                if column.field == "id":  # records naming the id as meant are not reported again
+                    values[_MEANT_ID] = str(value).strip()
         self.rows[sheet.key].append(_Row(sheet, index, row, values, positions))
 
     # -- records -----------------------------------------------------------------------------
@@ -238,7 +240,7 @@ class _Reader:
     def _attach(self, sheet: Sheet, model: Any) -> None:
         assert sheet.parent is not None and sheet.child_field is not None
         parent_field = sheet.columns[0].field
-        parents = {str(r.values.get("id")): r for r in self.rows.get(sheet.parent, [])}
+        parents = {str(r.values.get(_MEANT_ID, r.values.get("id"))): r for r in self.rows.get(sheet.parent, [])}
         for row in self.rows.get(sheet.key, []):
             parent_id = row.values.pop(parent_field, None)
             self._validate(row, model, row.values)
@@ -261,7 +263,7 @@ class _Reader:
         # A bad cell is reported once, by the cell reader; the row's other cells are still checked.
         bad = {k for k, v in values.items() if v is _INVALID}
         if bad:
-            values = {k: v for k, v in values.items() if v is not _INVALID}
+            values = {k: v for k, v in values.items() if v is not _INVALID and k != _MEANT_ID}
         try:
             row.record = model.validate_python(values)
         except ValidationError as error:
@@ -283,6 +285,7 @@ class _Reader:
 
 
 _INVALID = object()
+_MEANT_ID = "\x00id"
 
 
 @dataclass(frozen=True)
@@ -370,7 +373,8 @@ def load_ledger(path: str | Path) -> Dataset:
             return Dataset.model_validate({"name": rows["name"], "covers": rows["covers"], **records})
         except ValidationError:
             pass  # broken references: located below
-    invalid_ids = {k: {str(r.values.get("id")) for r in v if r.record is None} for k, v in sections.items()}
+    invalid_ids = {k: {str(r.values.get(_MEANT_ID, r.values.get("id"))) for r in v if r.record is None}
+                   for k, v in sections.items()}
     fields: dict[str, Any] = {"name": rows["name"], "covers": rows["covers"], **records}
     partial = Dataset.model_construct(**fields)
     problems = integrity_problems(partial, invalid_ids)

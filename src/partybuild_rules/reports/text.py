@@ -7,6 +7,7 @@ import io
 from collections import Counter, defaultdict
 from decimal import Decimal
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 
@@ -113,15 +114,16 @@ def summary(result: Result, pack: Pack, *, max_names: int = 20, lang: Lang = "zh
 
     funds = Table(title=w("funds"), title_justify="left")
     funds.add_column(w("rule"), no_wrap=True)
-    funds.add_column(w("title"), overflow="fold")
     funds.add_column(w("payees"), justify="right")
     funds.add_column(w("amount"), justify="right", no_wrap=True)
-    funds.add_column(w("formula"), overflow="fold")
     totals = allowance_totals(result)
-    for rule_id, title, payees, total in totals:
-        funds.add_row(rule_id, titles.get(rule_id, title), str(payees), f"{total:,.2f}",
-                      amount_text(pack, rule_id, lang))
-    funds.add_row(w("total"), "", "", f"{sum((t[3] for t in totals), Decimal(0)):,.2f}", "")
+    # the parameter values behind each amount, a tier a line, so that no line is cut
+    formulas = {rule_id: amount_text(pack, rule_id, lang).replace(" · ", "\n") for rule_id, *_ in totals}
+    funds.add_column(w("formula"), min_width=max((cell_len(line) for f in formulas.values()
+                                                  for line in f.splitlines()), default=4))
+    for rule_id, _, payees, total in totals:
+        funds.add_row(rule_id, str(payees), f"{total:,.2f}", formulas[rule_id])
+    funds.add_row(w("total"), "", f"{sum((t[3] for t in totals), Decimal(0)):,.2f}", "")
 
     findings: dict[str, Counter[str]] = defaultdict(Counter)
     for finding in result.outcomes:
