@@ -350,28 +350,36 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
     try:
         from .testing.check import DEFAULT_EXAMPLES, render_report, run_checks
     except ImportError as error:  # hypothesis is a test extra
-        err.write(f"error: {error}\n")
+        err.write(_words(args, f"错误: 规则一致性检查需要测试依赖（{error}）：请运行 pip install 'partybuild-rules[test]'",
+                         f"error: the consistency check needs the test extra ({error}): "
+                         "pip install 'partybuild-rules[test]'") + "\n")
         return Exit.USAGE
     pack = load_pack(args.pack or bundled_pack())
     examples = args.max_examples if args.max_examples is not None else DEFAULT_EXAMPLES
-    with _check_progress(err) as progress:
+    with _check_progress(args, err) as progress:
         try:
             report = run_checks(pack, max_examples=examples, seconds=args.seconds, seed=args.seed,
                                 progress=progress, only=args.only)
         except ValueError as error:  # an unknown --only name
-            err.write(f"error: {error}\n")
+            err.write(_words(args, "错误", "error") + f": {error}\n")
             return Exit.USAGE
     out.write(render_report(report))
     return Exit.OK if report.ok else Exit.INVALID
 
 
 @contextmanager
-def _check_progress(stream: TextIO) -> Iterator[Callable[[str, int, int], None]]:
-    """A live bar on a terminal; elsewhere one line per property, so long runs show progress."""
+def _check_progress(args: argparse.Namespace, stream: TextIO) -> Iterator[Callable[[str, int, int], None]]:
+    """A live bar on a terminal; elsewhere one line per property, so long runs show progress
+    (none with ``--quiet``)."""
+    if getattr(args, "quiet", False):
+        yield lambda name, done, total: None
+        return
     if stream.isatty():
         from rich.progress import Progress as Bar
 
-        with Bar(transient=True) as bar:
+        from rich.console import Console
+
+        with Bar(console=Console(file=stream), transient=True) as bar:
             tasks: dict[str, Any] = {}
 
             def live(name: str, done: int, total: int) -> None:
@@ -386,7 +394,7 @@ def _check_progress(stream: TextIO) -> Iterator[Callable[[str, int, int], None]]
     def lines(name: str, done: int, total: int) -> None:
         if done >= total and name not in finished:
             finished.add(name)
-            stream.write(f"checked {name}\n")
+            stream.write(_words(args, f"已检查 {name}", f"checked {name}") + "\n")
             stream.flush()
 
     yield lines

@@ -59,6 +59,8 @@ class _Row:
     """field → (column number, header as written)."""
     record: Any = None
     children: dict[str, list[_Row]] = field(default_factory=lambda: defaultdict(list))
+    invalid: bool = False
+    """A cell of the row is bad (and reported)."""
 
 
 class _Reader:
@@ -135,10 +137,17 @@ class _Reader:
                          code="formula", help="paste the values instead (选择性粘贴为数值)")
         bad = _Cells(set(formulas), merged)
         positions = {c.field: (n, header) for n, (c, header) in columns.items() if c is not None}
-        for column in sheet.columns:
-            positions.setdefault(column.field, (0, column.header))
+        for known in sheet.columns:
+            positions.setdefault(known.field, (0, known.header))
+        width = max(columns, default=left)
+        plan: list[_Cell] = []
+        for n in range(left + 1, width + 1):
+            at, header = columns.get(n, _NO_COLUMN)
+            plan.append((at, header, _reader(at) if at is not None else None))
         for offset, cells in enumerate(rows, start=2):
-            self._row(cells, top + offset, left, columns, positions, sheet, name, index, bad)
+            if len(cells) > len(plan):  # a row wider than the header row: values under no header
+                plan += [(None, "", None)] * (len(cells) - len(plan))
+            self._row(cells, top + offset, left, plan, positions, sheet, name, index, bad or None)
 
     def _headers(self, cells: list[Any], left: int, sheet: Sheet, name: str,
                  index: int) -> dict[int, tuple[Column | None, str]] | None:
@@ -170,34 +179,34 @@ class _Reader:
                          help=f"add a column headed `{column.header}` (or `{column.field}`)")
         return columns
 
-    def _row(self, cells: list[Any], row: int, left: int, columns: dict[int, tuple[Column | None, str]],
-             positions: dict[str, tuple[int, str]], sheet: Sheet, name: str, index: int,
-             bad: _Cells) -> None:
-        if all(v is None or v == "" for v in cells):
+    def _row(self, cells: list[Any], row: int, left: int, plan: list[_Cell], positions: dict[str, tuple[int, str]],
+             sheet: Sheet, name: str, index: int, bad: _Cells | None) -> None:
+        if _EMPTY.issuperset(cells):
             return
         values: dict[str, Any] = {}
-        for n, value in enumerate(cells, start=left + 1):
-            if bad and bad.holds(row, n):
-                column = columns.get(n, _NO_COLUMN)[0]
+        invalid = False
+        for n, (value, (column, header, read)) in enumerate(zip(cells, plan), start=left + 1):
+            if bad is not None and bad.holds(row, n):
                 if column is not None:
                     values[column.field] = _INVALID  # reported once, for the whole range
+                    invalid = True
                 continue
             if value is None or value == "":
                 continue
-            column, header = columns.get(n, _NO_COLUMN)
-            if column is None:
+            if column is None or read is None:
                 if not header:
                     self.problem("a value in a column without a header", name, index, row, n, code="header",
                                  help="give the column a header or clear it")
                 continue
             try:
-                values[column.field] = _READERS[column.type](column, value)
+                values[column.field] = read(column, value)
             except ValueError as error:
                 self.problem(str(error), name, index, row, n, header, code="cell")
                 values[column.field] = _INVALID
+                invalid = True
                 if column.field == "id":  # records naming the id as meant are not reported again
                     values[_MEANT_ID] = str(value).strip()
-        self.rows[sheet.key].append(_Row(sheet, index, row, values, positions))
+        self.rows[sheet.key].append(_Row(sheet, index, row, values, positions, invalid=invalid))
 
     # -- records -----------------------------------------------------------------------------
 
@@ -218,16 +227,17 @@ class _Reader:
         models = _models()
         for sheet in self.sheets:  # nested lists first: their parents are validated holding them
             if sheet.parent is not None and sheet.child_field is not None:
-                self._attach(sheet, models[sheet.key])
+                self._attach(sheet, models[sheet.key], models[f"[{sheet.key}]"])
         for sheet in self.sheets:
             if sheet.parent is not None or sheet.key == "dataset":
                 continue
             model = models.get(sheet.key)
             rows = self.rows.get(sheet.key, [])
-            for row in rows:
-                if sheet.event_type is not None:
+            if sheet.event_type is not None:
+                for row in rows:
                     row.values["type"] = sheet.event_type
-                if model is not None:
+            if model is not None and not self._validate_all(rows, models.get(f"[{sheet.key}]")):
+                for row in rows:
                     skip = {c for c in row.children}
                     self._validate(row, model, row.values, skip=skip)
                     if any(k.record is None for kids in row.children.values() for k in kids):
@@ -237,13 +247,29 @@ class _Reader:
             document["events"].sort(key=lambda r: (str(r.values.get("date", "")), str(r.values.get("id", ""))))
         return document
 
-    def _attach(self, sheet: Sheet, model: Any) -> None:
+    @staticmethod
+    def _validate_all(rows: list[_Row], adapter: Any) -> bool:
+        """Validate a whole sheet in one call (fast); False when some row needs a closer look."""
+        if adapter is None or any(r.invalid for r in rows):
+            return False
+        try:
+            records = adapter.validate_python([r.values for r in rows])
+        except ValidationError:
+            return False
+        for row, record in zip(rows, records):
+            row.record = record
+        return True
+
+    def _attach(self, sheet: Sheet, model: Any, batch: Any) -> None:
         assert sheet.parent is not None and sheet.child_field is not None
         parent_field = sheet.columns[0].field
         parents = {str(r.values.get(_MEANT_ID, r.values.get("id"))): r for r in self.rows.get(sheet.parent, [])}
-        for row in self.rows.get(sheet.key, []):
-            parent_id = row.values.pop(parent_field, None)
-            self._validate(row, model, row.values)
+        rows = self.rows.get(sheet.key, [])
+        parent_ids = [row.values.pop(parent_field, None) for row in rows]
+        if not self._validate_all(rows, batch):
+            for row in rows:
+                self._validate(row, model, row.values)
+        for row, parent_id in zip(rows, parent_ids):
             if parent_id is None:
                 self.at(row, parent_field, "field required")
                 continue
@@ -261,7 +287,7 @@ class _Reader:
     def _validate(self, row: _Row, model: Any, values: dict[str, Any], *, skip: set[str] = frozenset(),  # type: ignore[assignment]
                   rename: dict[str, str] | None = None) -> None:
         # A bad cell is reported once, by the cell reader; the row's other cells are still checked.
-        bad = {k for k, v in values.items() if v is _INVALID}
+        bad = {k for k, v in values.items() if v is _INVALID} if row.invalid else set()
         if bad:
             values = {k: v for k, v in values.items() if v is not _INVALID and k != _MEANT_ID}
         try:
@@ -286,6 +312,8 @@ class _Reader:
 
 _INVALID = object()
 _MEANT_ID = "\x00id"
+_EMPTY = frozenset({"", None})
+_Cell = tuple[Column | None, str, Callable[[Column, Any], Any] | None]
 
 
 @dataclass(frozen=True)
@@ -318,11 +346,14 @@ def _models() -> dict[str, Any]:
             for model in typing.get_args(typing.get_args(item)[0]):
                 key = model.model_fields["type"].default
                 adapters[key] = TypeAdapter(model)
+                adapters[f"[{key}]"] = TypeAdapter(list[model])  # type: ignore[valid-type]
                 _children(key, model, adapters)
         else:
             adapters[name] = TypeAdapter(item)
+            adapters[f"[{name}]"] = TypeAdapter(list[item])  # type: ignore[valid-type]
             _children(name, item, adapters)
     return adapters
+
 
 
 def _children(key: str, model: type[BaseModel], adapters: dict[str, Any]) -> None:
@@ -330,6 +361,7 @@ def _children(key: str, model: type[BaseModel], adapters: dict[str, Any]) -> Non
         item = _item(info.annotation)
         if isinstance(item, type) and issubclass(item, BaseModel):
             adapters[f"{key}.{name}"] = TypeAdapter(item)
+            adapters[f"[{key}.{name}]"] = TypeAdapter(list[item])  # type: ignore[valid-type]
 
 
 def _item(annotation: Any) -> Any:
@@ -479,6 +511,27 @@ def _decimal(column: Column, value: Any) -> Decimal | str:
     if isinstance(value, (date, datetime)):
         raise ValueError(f"expected a number, got `{value}`")
     return str(value).strip()
+
+
+def _reader(column: Column) -> Callable[[Column, Any], Any]:
+    if column.type == "enum":
+        lookup = {c: c for c in column.choices} | {column.label(c): c for c in column.choices}
+
+        def enum(column: Column, value: Any) -> str:
+            choice = lookup.get(_text(value)) if isinstance(value, (str, float)) else None
+            if choice is None:
+                return _enum(column, value)
+            return choice
+
+        return enum
+    if column.type in ("id", "key"):
+        def key(column: Column, value: Any) -> str:
+            if type(value) is str and value == value.strip():
+                return value
+            return _string(column, value)
+
+        return key
+    return _READERS[column.type]
 
 
 _READERS: dict[str, Callable[[Column, Any], Any]] = {
