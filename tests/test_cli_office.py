@@ -137,3 +137,23 @@ def test_quiet_writes_no_status_line(tmp_path: Path) -> None:
     code, _, err = run("evaluate", "--quiet", "--data", str(SMALL), "--format", "csv",
                        "--output", str(tmp_path / "r.csv"))
     assert code == Exit.OK and err == ""
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_on_a_terminal_unless_quiet(tmp_path: Path) -> None:
+    """Reading, evaluating and writing show progress on a terminal; --quiet and a pipe show none."""
+    target = tmp_path / "r.xlsx"
+    err = _Terminal()
+    assert main(["evaluate", "--data", str(SMALL), "--format", "xlsx", "--output", str(target)], io.StringIO(), err) == 0
+    shown = err.getvalue()
+    assert "读取数据 dataset.yaml" in shown and "评估" in shown and "写入 r.xlsx" in shown
+    err = _Terminal()
+    assert main(["evaluate", "--quiet", "--data", str(SMALL)], io.StringIO(), err) == 0
+    assert err.getvalue() == ""
+    piped = io.StringIO()
+    assert main(["evaluate", "--data", str(SMALL)], io.StringIO(), piped) == 0
+    assert piped.getvalue() == ""

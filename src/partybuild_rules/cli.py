@@ -169,17 +169,24 @@ def _live(args: argparse.Namespace, stream: TextIO | None) -> bool:
 
 
 def _read_data(args: argparse.Namespace, path: Path, err: TextIO | None) -> Dataset:
-    if not _live(args, err):
+    with _working(args, err, _words(args, f"读取数据 {path.name}", f"reading {path.name}")):
         return load_dataset(path)
+
+
+@contextmanager
+def _working(args: argparse.Namespace, err: TextIO | None, label: str) -> Iterator[None]:
+    """A spinner with the time elapsed, for work that cannot count its steps (reading, writing)."""
+    if not _live(args, err):
+        yield
+        return
     from rich.console import Console
     from rich.progress import Progress as Bar
     from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    label = _words(args, f"读取数据 {path.name}", f"reading {path.name}")
     with Bar(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
              console=Console(file=err), transient=True) as bar:
         bar.add_task(label, total=None)
-        return load_dataset(path)
+        yield
 
 
 def _words(args: argparse.Namespace, zh: str, en: str) -> str:
@@ -236,14 +243,15 @@ def _evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
     finally:
         evaluator.close()
     lang = args.lang
-    if args.format == "xlsx":
+    if args.format in ("xlsx", "html"):
+        from .reports.html import write_result_html
         from .reports.xlsx import write_result_xlsx
 
-        write_result_xlsx(args.output, result, pack, lang)
-    elif args.format == "html":
-        from .reports.html import write_result_html
-
-        write_result_html(args.output, result, pack, data, lang)
+        with _working(args, err, _words(args, f"写入 {args.output.name}", f"writing {args.output.name}")):
+            if args.format == "xlsx":
+                write_result_xlsx(args.output, result, pack, lang)
+            else:
+                write_result_html(args.output, result, pack, data, lang)
     elif args.format == "json":
         _emit(to_json(result), args.output, out)
     elif args.format == "csv":
@@ -287,7 +295,8 @@ def _convert(args: argparse.Namespace, err: TextIO) -> Exit:
     from .data.convert import write_dataset_file
 
     data = _read_data(args, args.source, err)
-    write_dataset_file(args.output, data)
+    with _working(args, err, _words(args, f"写入 {args.output.name}", f"writing {args.output.name}")):
+        write_dataset_file(args.output, data)
     if not args.quiet:
         err.write(_words(args, f"已写入 {args.output}：{len(data.events)} 个事件",
                          f"wrote {args.output}: {len(data.events)} events") + "\n")

@@ -67,6 +67,7 @@ _TEMPLATES: list[tuple[str, str]] = [
     (r"input should be greater than or equal to (.+)", "应当大于或等于 {0}"),
     (r"input should be less than (.+)", "应当小于 {0}"),
     (r"input should be greater than (.+)", "应当大于 {0}"),
+    (r"input should be (.+) or (.+)", "应当是 {0} 或 {1}"),
     (r"input should be (.+)", "应当是 {0}"),
     (r"string should match pattern '(.+)'", "格式不符合要求（{0}）"),
     (r"string should have at least (\d+) characters?", "至少应有 {0} 个字符"),
