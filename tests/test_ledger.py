@@ -105,7 +105,7 @@ def test_the_layout_follows_the_model() -> None:
     from partybuild_rules.domain.model import Activity, Member
 
     sheets = {s.key: s for s in ledger_sheets()}
-    assert {c.field for c in sheets["members"].columns} == set(Member.model_fields) - {"roles"}
+    assert {c.field for c in sheets["members"].columns} == set(Member.model_fields) - {"roles", "attributes"}
     assert {c.field for c in sheets["activity"].columns} == set(Activity.model_fields) - {"type"}
     assert sheets["members.roles"].columns[0].field == "member"
     event_types = {s.event_type for s in sheets.values() if s.section == "events" and s.parent is None}
@@ -129,12 +129,27 @@ def test_extra_schema_adds_columns_and_event_sheets(tmp_path: Path) -> None:
     book["党费缴纳"].append(["E1", date(2024, 3, 1), "2024-03", "12.30"])
     book.save(path)
     document, problems = read_ledger(path, extra)
-    assert problems[0].message == "sheet `数据集` holds no row" or not [
-        p for p in problems if "monthly_income" in p.message or "amount" in p.message
-    ]
-    assert str(document["members"][0]["monthly_income"]) == "1270.5"
-    assert document["events"][0] == {"id": "E1", "date": date(2024, 3, 1), "month": "2024-03", "amount": "12.30",
+    assert problems == []  # the template's 数据集 sheet is there, still empty
+    assert document["members"][0]["attributes"] == {"monthly_income": "1270.5"}
+    assert document["events"][0] == {"id": "E1", "date": "2024-03-01", "month": "2024-03", "amount": "12.30",
                                      "type": "dues_payment"}
+
+
+def test_template_for_a_pack_has_its_attributes_and_event_types(tmp_path: Path) -> None:
+    """`template --policies` gives the pack's declared attributes and event types their columns
+    and sheets, with drop-downs for its enumerations."""
+    from partybuild_rules import load_pack
+    from partybuild_rules.cli import main
+
+    dues = load_pack(Path(__file__).resolve().parents[1] / "policies" / "party-dues")
+    path = tmp_path / "t.xlsx"
+    assert main(["template", "--policies", str(dues.path), "--output", str(path), "--quiet"]) == 0
+    book = load_workbook(path)
+    headers = [c.value for c in book["党员"][1]]
+    for name, spec in dues.attributes[next(iter(dues.attributes))].items():
+        assert (spec.title or name) in headers
+    for event in dues.event_types.values():
+        assert event.title in book.sheetnames
 
 
 # -- converting ----------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from partybuild_rules.reports.tables import amount_text
 from partybuild_rules.reports.xlsx import MONEY_FORMAT, write_result_xlsx
 
 KIND_SHEETS = {"evaluation": "考核评价", "commendation": "表彰", "reprimand": "问责", "compliance": "合规问题",
-               "allowance": "待遇经费"}
+               "allowance": "待遇经费", "charge": "应缴费用"}
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,7 @@ def test_workbook_money_equals_the_result(result_workbook: Path, example_result:
     ws = load_workbook(result_workbook)["待遇经费"]
     headers = [c.value for c in ws[1]]
     amount = headers.index("金额（元）") + 1
-    allowances = [o for o in example_result.outcomes if isinstance(o, Allowance)]
+    allowances = [o for o in example_result.outcomes if (isinstance(o, Allowance) and o.kind == "allowance")]
     cells = [ws.cell(r, amount) for r in range(2, ws.max_row)]
     assert all(c.number_format == MONEY_FORMAT and isinstance(c.value, (int, float)) for c in cells)
     assert [Decimal(repr(c.value)).quantize(Decimal("0.01")) for c in cells] == [o.amount for o in allowances]
@@ -120,7 +120,7 @@ def test_html_is_self_contained_and_printable(example_result: Result, tongjiang_
     assert "@media print" in page
     assert page.count("<details>") == len(example_result.outcomes)
     figures = _figures(page)
-    assert figures.total == str(sum((o.amount for o in example_result.outcomes if isinstance(o, Allowance)),
+    assert figures.total == str(sum((o.amount for o in example_result.outcomes if (isinstance(o, Allowance) and o.kind == "allowance")),
                                     Decimal("0.00")))
     assert figures.status["data-charts-expected"] == "3"
 
@@ -154,7 +154,7 @@ def test_html_renders_in_headless_chromium(tmp_path: Path, example_result: Resul
     counts = Counter(o.rule_id for o in example_result.outcomes)
     assert figures.rules == {rule.id: counts.get(rule.id, 0) for rule in tongjiang_pack.rules}
     assert figures.outcome_rows == counts
-    total = sum((o.amount for o in example_result.outcomes if isinstance(o, Allowance)), Decimal("0.00"))
+    total = sum((o.amount for o in example_result.outcomes if (isinstance(o, Allowance) and o.kind == "allowance")), Decimal("0.00"))
     assert figures.total == str(total)
     assert dom.count("main-svg") >= 3
 

@@ -158,7 +158,7 @@ def _load(args: argparse.Namespace, err: TextIO | None = None) -> tuple[Pack, Da
     pack = load_pack(args.policies or bundled_pack(), overrides=args.overrides_file)
     if args.overrides:
         pack = pack.with_overrides(_pairs(args.overrides), origin="--set")
-    data = _read_data(args, args.data or bundled_dataset(), err)
+    data = _read_data(args, args.data or bundled_dataset(), err, pack)
     year = args.year if args.year is not None else data.covers.end.year
     return pack, data, year
 
@@ -168,9 +168,9 @@ def _live(args: argparse.Namespace, stream: TextIO | None) -> bool:
     return stream is not None and stream.isatty() and not getattr(args, "quiet", False)
 
 
-def _read_data(args: argparse.Namespace, path: Path, err: TextIO | None) -> Dataset:
+def _read_data(args: argparse.Namespace, path: Path, err: TextIO | None, pack: Pack | None = None) -> Dataset:
     with _working(args, err, _words(args, f"读取数据 {path.name}", f"reading {path.name}")):
-        return load_dataset(path)
+        return load_dataset(path, pack if pack is not None else ())
 
 
 @contextmanager
@@ -283,9 +283,14 @@ def _validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
 def _template(args: argparse.Namespace, err: TextIO) -> Exit:
     from .data.template import write_template
 
-    if args.policies is not None:
-        load_pack(args.policies)  # a broken pack is reported; its declared fields come with the pack language
-    write_template(args.output)
+    from .data.sheets import ledger_schema
+    from .policy.pack import declarations_for
+
+    packs = [load_pack(args.policies)] if args.policies is not None else []
+    declared, problems = declarations_for(packs)
+    if problems:
+        raise PolicyError(problems)
+    write_template(args.output, ledger_schema(declared))
     if not args.quiet:
         err.write(_words(args, f"已写入台账模板：{args.output}", f"wrote the ledger template {args.output}") + "\n")
     return Exit.OK

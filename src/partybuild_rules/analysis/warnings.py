@@ -171,9 +171,8 @@ def as_of_dataset(data: Dataset, as_of: date) -> Dataset:
                 for i in event.items)})
         events.append(event)
     return Dataset.model_validate({
-        "name": data.name, "covers": {"start": covers.start, "end": end},
-        "communities": data.communities, "grids": data.grids, "units": data.units, "members": members,
-        "inspection_groups": data.inspection_groups,
+        **{name: getattr(data, name) for name in Dataset.model_fields},
+        "covers": {"start": covers.start, "end": end}, "members": members,
         "ratings": tuple(r for r in data.ratings if r.year <= final_year), "events": tuple(events),
     })
 

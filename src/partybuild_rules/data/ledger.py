@@ -36,8 +36,17 @@ from xml.etree import ElementTree
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ..domain.errors import CellSpan, DataError, Problem
-from ..domain.model import Coverage, Dataset, integrity_problems
-from .sheets import DATASET_SHEET, NOTES_SHEET, Column, ExtraSchema, Sheet, ledger_sheets
+from ..domain.model import Coverage, Dataset, PackEvent, integrity_problems
+from .sheets import (
+    DATASET_SHEET,
+    NOTES_SHEET,
+    Column,
+    ExtraSchema,
+    Sheet,
+    event_models,
+    ledger_schema,
+    ledger_sheets,
+)
 
 __all__ = ["load_ledger", "read_ledger"]
 
@@ -199,9 +208,15 @@ class _Reader:
                                  help="give the column a header or clear it")
                 continue
             try:
-                values[column.field] = read(column, value)
+                if column.attribute:
+                    values.setdefault("attributes", {})[column.field] = _raw(column, read(column, value))
+                elif sheet.extra:
+                    values[column.field] = _raw(column, read(column, value))
+                else:
+                    values[column.field] = read(column, value)
             except ValueError as error:
-                self.problem(str(error), name, index, row, n, header, code="cell")
+                message = "invalid value (not shown: personal data)" if column.personal else str(error)
+                self.problem(message, name, index, row, n, header, code="cell")
                 values[column.field] = _INVALID
                 invalid = True
                 if column.field == "id":  # records naming the id as meant are not reported again
@@ -220,6 +235,8 @@ class _Reader:
         if dataset_rows:
             first = dataset_rows[0]
             document["name"] = first.values.get("name", "")
+            declared_by = first.values.get("declared_by", [])
+            document["declared_by"] = tuple(declared_by) if isinstance(declared_by, list) else ()
             covers = {k: first.values[f"covers.{k}"] for k in ("start", "end") if f"covers.{k}" in first.values}
             self._validate(first, _COVERAGE, covers, rename={"start": "covers.start", "end": "covers.end"})
             if first.record is not None:
@@ -232,19 +249,26 @@ class _Reader:
             if sheet.parent is not None or sheet.key == "dataset":
                 continue
             model = models.get(sheet.key)
+            batch = models.get(f"[{sheet.key}]")
+            if model is None and sheet.extra and sheet.event_type is not None:
+                model, batch = _PACK_EVENT, _PACK_EVENTS
             rows = self.rows.get(sheet.key, [])
             if sheet.event_type is not None:
                 for row in rows:
                     row.values["type"] = sheet.event_type
-            if model is not None and not self._validate_all(rows, models.get(f"[{sheet.key}]")):
+            if model is not None and not self._validate_all(rows, batch):
                 for row in rows:
                     skip = {c for c in row.children}
                     self._validate(row, model, row.values, skip=skip)
                     if any(k.record is None for kids in row.children.values() for k in kids):
                         row.record = None
             document.setdefault(sheet.section, []).extend(rows)
-        if "events" in document:  # one id space over all event sheets; the order is by date then id
-            document["events"].sort(key=lambda r: (str(r.values.get("date", "")), str(r.values.get("id", ""))))
+        if "events" in document:
+            # One id space over all event sheets, in one order: the core events by date then id,
+            # then each pack's events (in sheet order) by date then id.
+            rank = {s.key: n for n, s in enumerate(x for x in self.sheets if x.extra and x.event_type)}
+            document["events"].sort(key=lambda r: (rank.get(r.sheet.key, -1), str(r.values.get("date", "")),
+                                                    str(r.values.get("id", ""))))
         return document
 
     @staticmethod
@@ -331,6 +355,8 @@ class _Cells:
             r0 <= row <= r1 and c0 <= column <= c1 for r0, c0, r1, c1 in self.ranges)
 
 _NO_COLUMN: tuple[Column | None, str] = (None, "")
+_PACK_EVENT: Any = TypeAdapter(PackEvent)
+_PACK_EVENTS: Any = TypeAdapter(list[PackEvent])
 _PARENT_WHAT = {"members": "member", "joint_meeting": "joint meeting", "inspection": "inspection"}
 _COVERAGE: Any = TypeAdapter(Coverage)
 
@@ -343,7 +369,7 @@ def _models() -> dict[str, Any]:
         if item is None:
             continue
         if name == "events":
-            for model in typing.get_args(typing.get_args(item)[0]):
+            for model in event_models():
                 key = model.model_fields["type"].default
                 adapters[key] = TypeAdapter(model)
                 adapters[f"[{key}]"] = TypeAdapter(list[model])  # type: ignore[valid-type]
@@ -389,10 +415,20 @@ def read_ledger(path: str | Path, extra: ExtraSchema | None = None) -> tuple[dic
     return document, reader.problems
 
 
-def load_ledger(path: str | Path) -> Dataset:
-    """Read and check a ledger workbook; raise :class:`DataError` listing every bad cell with its
+def load_ledger(path: str | Path, packs: Any = ()) -> Dataset:
+    """Read and check a ledger workbook against the packs in use (a pack or a sequence of packs;
+    with those the workbook's 数据集 sheet names in 声明所用政策包, their declared attributes and
+    event types get columns and sheets); raise :class:`DataError` listing every bad cell with its
     sheet, row, column letter and header."""
-    reader = _Reader(Path(path), None)
+    from ..policy.declarations import declaration_problems
+    from ..policy.pack import Pack, declarations_for
+    from .datasets import _bundled_named, check_declared
+
+    in_use = (packs,) if isinstance(packs, Pack) else tuple(packs)
+    declared, problems = declarations_for(in_use, _declared_by(Path(path)), _bundled_named)
+    if problems:
+        raise DataError(problems)
+    reader = _Reader(Path(path), ledger_schema(declared))
     reader.read()
     rows = reader.records()
     if "covers" not in rows:
@@ -400,17 +436,25 @@ def load_ledger(path: str | Path) -> Dataset:
     sections: dict[str, list[_Row]] = {k: v for k, v in rows.items() if isinstance(v, list)}
     valid = {k: [r for r in v if r.record is not None] for k, v in sections.items()}
     records = {k: tuple(r.record for r in v) for k, v in valid.items()}
+    head = {"name": rows["name"], "covers": rows["covers"], "declared_by": rows.get("declared_by", ())}
     if not reader.problems:
         try:
-            return Dataset.model_validate({"name": rows["name"], "covers": rows["covers"], **records})
+            data = Dataset.model_validate({**head, **records})
         except ValidationError:
             pass  # broken references: located below
+        else:
+            for located_path, message, hint in declaration_problems(data, declared):
+                reader_row, fieldname = _locate(valid, located_path)
+                reader.at(reader_row, fieldname, message, "declaration")
+            if not reader.problems:
+                check_declared(data, in_use)  # records the check, so that evaluating does not repeat it
+                return data
+            raise DataError(reader.problems)
     invalid_ids = {k: {str(r.values.get(_MEANT_ID, r.values.get("id"))) for r in v if r.record is None}
                    for k, v in sections.items()}
-    fields: dict[str, Any] = {"name": rows["name"], "covers": rows["covers"], **records}
+    fields: dict[str, Any] = {**head, **records}
     partial = Dataset.model_construct(**fields)
-    problems = integrity_problems(partial, invalid_ids)
-    for located_path, message in problems:
+    for located_path, message in integrity_problems(partial, invalid_ids):
         reader_row, fieldname = _locate(valid, located_path)
         reader.at(reader_row, fieldname, message, "reference")
     if not reader.problems:  # pragma: no cover - a whole-dataset check added to the model later
@@ -418,11 +462,36 @@ def load_ledger(path: str | Path) -> Dataset:
     raise DataError(reader.problems)
 
 
+def _declared_by(path: Path) -> tuple[str, ...]:
+    """The pack names in the 数据集 sheet's 声明所用政策包 cell, read before the rest of the workbook
+    (they decide its columns); a problem with them is reported by the full read."""
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    column = next(c for c in ledger_sheets()[0].columns if c.field == "declared_by")
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        name = next((n for n in book.sheet_names if n in (DATASET_SHEET, "dataset")), None)
+        if name is None:
+            return ()
+        rows = book.get_sheet_by_name(name).to_python()
+    except (CalamineError, OSError, ValueError):
+        return ()
+    if len(rows) < 2:
+        return ()
+    headers = [_text(h).strip() for h in rows[0]]
+    for n, header in enumerate(headers):
+        if header in (column.header, column.field) and n < len(rows[1]) and rows[1][n] not in ("", None):
+            return tuple(_list(column, rows[1][n]))
+    return ()
+
+
 def _locate(valid: dict[str, list[_Row]], path: tuple[str | int, ...]) -> tuple[_Row, str]:
     section, index, *rest = path
     row = valid[str(section)][int(index)]
     if len(rest) >= 3 and isinstance(rest[1], int) and str(rest[0]) in row.children:
         return row.children[str(rest[0])][rest[1]], str(rest[2])
+    if rest and rest[0] == "attributes":  # an attribute has its own column
+        return row, str(rest[1]) if len(rest) > 1 else "id"
     return row, str(rest[0]) if rest else "id"
 
 
@@ -513,6 +582,33 @@ def _decimal(column: Column, value: Any) -> Decimal | str:
     return str(value).strip()
 
 
+def _raw(column: Column, value: Any) -> Any:
+    """A typed cell as the JSON a dataset file holds for a pack-declared field (dates and
+    decimals as text, money to the fen)."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)  # as written; the declaration checks money to the fen
+    if column.type in ("decimal", "money"):  # a decimal text is checked by the declaration
+        return value
+    if column.type == "list":
+        return list(value)
+    return value
+
+
+def _month(column: Column, value: Any) -> str:
+    if isinstance(value, (date, datetime)) and not isinstance(value, bool):
+        day = value.date() if isinstance(value, datetime) else value
+        if day.day == 1 and (not isinstance(value, datetime) or value.time() == datetime.min.time()):
+            return f"{day.year:04d}-{day.month:02d}"
+        raise ValueError(f"expected a month (YYYY-MM), got the day `{day}`")
+    text = _text(value).strip()
+    match = re.fullmatch(r"(\d{4})(?:-|/|\.|年)(\d{1,2})月?", text)
+    if match and 1 <= int(match[2]) <= 12:
+        return f"{int(match[1]):04d}-{int(match[2]):02d}"
+    raise ValueError(f"expected a month (YYYY-MM), got `{text}`")
+
+
 def _reader(column: Column) -> Callable[[Column, Any], Any]:
     if column.type == "enum":
         lookup = {c: c for c in column.choices} | {column.label(c): c for c in column.choices}
@@ -535,7 +631,7 @@ def _reader(column: Column) -> Callable[[Column, Any], Any]:
 
 
 _READERS: dict[str, Callable[[Column, Any], Any]] = {
-    "id": _string, "key": _string, "text": _string, "date": _date, "decimal": _decimal,
+    "id": _string, "key": _string, "text": _string, "date": _date, "month": _month, "decimal": _decimal,
     "money": _decimal, "integer": _integer, "boolean": _boolean, "enum": _enum, "list": _list,
 }
 

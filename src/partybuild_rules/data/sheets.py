@@ -28,7 +28,7 @@ from ..domain.money import Money
 
 __all__ = ["Column", "ExtraSchema", "FieldType", "Sheet", "ledger_sheets", "DATASET_SHEET", "NOTES_SHEET"]
 
-FieldType = Literal["id", "key", "text", "date", "decimal", "money", "integer", "boolean", "enum", "list"]
+FieldType = Literal["id", "key", "text", "date", "month", "decimal", "money", "integer", "boolean", "enum", "list"]
 """How a cell is read: ``key`` is constrained text (a reference, a tier) that must not start or end
 with a space; ``list`` is several ids in one cell."""
 
@@ -141,6 +141,7 @@ _TYPE_NOTES = {
     "key": "编号或档次：须与所指记录完全一致，前后不得有空格",
     "text": "文本，按原样保存",
     "date": "日期：Excel 日期格式，或文本 YYYY-MM-DD",
+    "month": "月份：文本 YYYY-MM（或当月 1 日的日期）",
     "decimal": "数值（精确小数）",
     "money": "金额（元），精确到分",
     "integer": "整数",
@@ -162,6 +163,10 @@ class Column:
     """Enumeration values (English), in the model's order."""
     default: Any = None
     note: str = ""
+    attribute: bool = False
+    """An attribute a pack declares: read into and written from the record's ``attributes``."""
+    personal: bool = False
+    """Personal data (an income): a bad value is reported without showing it."""
 
     def label(self, value: str) -> str:
         """The Chinese label of an enumeration value (the value itself when it has none)."""
@@ -216,6 +221,7 @@ class ExtraField:
     title: str = ""
     required: bool = False
     choices: tuple[str, ...] = ()
+    personal: bool = False
 
 
 @dataclass(frozen=True)
@@ -240,12 +246,12 @@ def ledger_sheets(extra: ExtraSchema | None = None) -> tuple[Sheet, ...]:
         sheets += _model_sheets(name, name, item, None, extra.attributes.get(name, {}))
     for model in _event_models():
         event_type = model.model_fields["type"].default
-        sheets += _model_sheets(event_type, "events", model, event_type, extra.attributes.get(event_type, {}))
+        sheets += _model_sheets(event_type, "events", model, event_type, {})
     for event_type, fields in extra.events.items():
         columns = (
             Column("id", _HEADERS["id"], "id", True),
             Column("date", _HEADERS["date"], "date", True),
-            *(_extra_column(name, spec) for name, spec in fields.items()),
+            *(_extra_column(name, spec, attribute=False) for name, spec in fields.items()),
         )
         title = extra.event_titles.get(event_type) or event_type
         sheets.append(Sheet(title, event_type, "events", columns, event_type=event_type, extra=True))
@@ -257,13 +263,25 @@ def _dataset_columns() -> tuple[Column, ...]:
         Column("name", "数据集名称", "text", False, default=""),
         Column("covers.start", _HEADERS["covers.start"], "date", True),
         Column("covers.end", _HEADERS["covers.end"], "date", True),
+        Column("declared_by", "声明所用政策包", "list", False,
+               note="数据中扩展字段和扩展事件所依据的政策包名称，如 party-dues"),
     )
 
 
-def _event_models() -> list[type[BaseModel]]:
+def event_models() -> list[type[BaseModel]]:
+    """The core event models of the ``events`` union (each with a ``Literal`` type); a pack's
+    own event types are the union's open member, given by an :class:`ExtraSchema`."""
     union = typing.get_args(Dataset.model_fields["events"].annotation)[0]
     inner = typing.get_args(union)[0]  # Annotated[Union[...], discriminator]
-    return list(typing.get_args(inner))
+    models = []
+    for member in typing.get_args(inner):
+        model = typing.get_args(member)[0] if typing.get_origin(member) is typing.Annotated else member
+        if typing.get_origin(model.model_fields["type"].annotation) is Literal:
+            models.append(model)
+    return models
+
+
+_event_models = event_models
 
 
 def _model_sheets(
@@ -275,6 +293,8 @@ def _model_sheets(
     for name, info in model.model_fields.items():
         if name == "type" and event_type is not None:
             continue
+        if name == "attributes":
+            continue  # the attributes packs declare come as columns of their own (``extra``)
         item = _item_model(info.annotation)
         if item is not None:
             children.append(_child_sheet(key, section, name, item))
@@ -303,8 +323,34 @@ def _column(key: str, name: str, info: FieldInfo) -> Column:
     return Column(name, header, kind, info.is_required(), choices, default)
 
 
-def _extra_column(name: str, spec: ExtraField) -> Column:
-    return Column(name, spec.title or name, spec.type, spec.required, spec.choices)
+def _extra_column(name: str, spec: ExtraField, attribute: bool = True) -> Column:
+    return Column(name, spec.title or name, spec.type, spec.required, spec.choices,
+                  attribute=attribute, personal=spec.personal)
+
+
+def ledger_schema(declarations: Any) -> ExtraSchema:
+    """The columns and sheets for what packs declare (a
+    :class:`~partybuild_rules.policy.declarations.Declarations`)."""
+    from ..policy.declarations import OneOf, RefTo
+
+    def field_of(spec: Any) -> ExtraField:
+        kind = spec.type
+        if isinstance(kind, OneOf):
+            return ExtraField("enum", spec.title, spec.required, tuple(kind.one_of), spec.personal)
+        if isinstance(kind, RefTo):
+            return ExtraField("list" if kind.many else "key", spec.title, spec.required, (), spec.personal)
+        mapped: dict[str, FieldType] = {"money": "money", "decimal": "decimal", "integer": "integer",
+                                        "text": "text", "date": "date", "month": "month", "boolean": "boolean"}
+        return ExtraField(mapped[kind], spec.title, spec.required, (), spec.personal)
+
+    sections = {"member": "members", "unit": "units", "community": "communities"}
+    attributes = {
+        sections[kind.value]: {name: field_of(spec) for name, spec in specs.items()}
+        for kind, specs in declarations.attributes.items() if specs
+    }
+    events = {name: {f: field_of(spec) for f, spec in event.fields.items()} for name, event in declarations.events.items()}
+    titles = {name: event.title for name, event in declarations.events.items()}
+    return ExtraSchema(attributes, events, titles)
 
 
 def _classify(info: FieldInfo) -> tuple[FieldType, tuple[str, ...]]:

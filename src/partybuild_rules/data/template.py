@@ -20,8 +20,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from ..domain.errors import DataError, Problem
 from ..domain.model import Dataset
-from .sheets import DATASET_SHEET, NOTES_SHEET, Column, ExtraSchema, Sheet, ledger_sheets
+from .sheets import DATASET_SHEET, NOTES_SHEET, Column, ExtraSchema, Sheet, event_models, ledger_sheets
 
 __all__ = ["write_ledger", "write_template"]
 
@@ -41,8 +42,39 @@ def write_template(path: str | Path, extra: ExtraSchema | None = None) -> None:
 
 def write_ledger(path: str | Path, data: Dataset, extra: ExtraSchema | None = None) -> None:
     """Write ``data`` as a ledger workbook in the template's layout (lossless: reading it back
-    gives the same dataset)."""
+    gives the same dataset). ``extra`` gives the columns of the attributes and pack event types
+    ``data`` carries (default: what the packs it names in ``declared_by`` declare); a value with
+    no column is an error, never dropped."""
+    if extra is None:
+        extra = _declared_schema(data)
+    _unwritable(data, extra)
     _write(Path(path), data, extra)
+
+
+def _declared_schema(data: Dataset) -> ExtraSchema:
+    from ..policy.pack import declarations_for
+    from .datasets import _bundled_named
+    from .sheets import ledger_schema
+
+    declared, problems = declarations_for((), data.declared_by, _bundled_named)
+    if problems:
+        raise DataError(problems)
+    return ledger_schema(declared)
+
+
+def _unwritable(data: Dataset, extra: ExtraSchema) -> None:
+    problems = []
+    for section in ("communities", "units", "members"):
+        known = extra.attributes.get(section, {})
+        names = sorted({n for record in getattr(data, section) for n in record.attributes if n not in known})
+        problems += [Problem(f"unknown {section[:-1]} attribute `{n}`: no pack in use declares it", None,
+                             "declaration") for n in names]
+    core = {m.model_fields["type"].default for m in event_models()}
+    types = sorted({e.type for e in data.events if e.type not in core and e.type not in extra.events})
+    problems += [Problem(f"unknown event type `{t}`: neither the core model nor a pack in use declares it", None,
+                         "declaration") for t in types]
+    if problems:
+        raise DataError(problems)
 
 
 def _write(path: Path, data: Dataset | None, extra: ExtraSchema | None) -> None:
@@ -79,7 +111,8 @@ def _write_sheet(book: Workbook, sheet: Sheet, records: list[dict[str, Any]]) ->
         header.append(cell)
     ws.append(header)
     for record in records:
-        ws.append([_cell(ws, column, record.get(column.field)) for column in sheet.columns])
+        ws.append([_cell(ws, column, record.get(f"attributes.{column.field}" if column.attribute else column.field))
+                   for column in sheet.columns])
 
 
 def _width(column: Column) -> float:
@@ -95,6 +128,8 @@ def _cell(ws: Any, column: Column, value: Any) -> Any:
         cell = WriteOnlyCell(ws, day)
         cell.number_format = DATE_FORMAT
         return cell
+    if column.type == "month":
+        return str(value)
     if column.type == "boolean":
         return YES if value else NO
     if column.type == "enum":
@@ -112,22 +147,22 @@ def _number(value: Decimal, column: Column) -> Any:
         return int(value)
     number = float(value)
     text = str(value)
-    if column.type == "money":
-        return number if Decimal(repr(number)) == value else text
-    # 93.0 would read back as 93: only a number whose shortest text is the decimal's is a number.
+    # 93.0 would read back as 93, 5796.10 as 5796.1: only a number whose shortest text is the
+    # decimal's is written as a number, so that the text read back is the text written.
     return number if repr(number) == text and not number.is_integer() else text
 
 
 def _rows_by_sheet(data: Dataset, sheets: tuple[Sheet, ...]) -> dict[str, list[dict[str, Any]]]:
     rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
     dumped = data.model_dump(mode="python")
-    rows["dataset"].append({"name": data.name, "covers.start": data.covers.start, "covers.end": data.covers.end})
+    rows["dataset"].append({"name": data.name, "covers.start": data.covers.start, "covers.end": data.covers.end,
+                            "declared_by": list(data.declared_by)})
     children = [s for s in sheets if s.parent is not None]
     for sheet in sheets:
         if sheet.parent is not None or sheet.key == "dataset":
             continue
         for record in _records(dumped, sheet):
-            rows[sheet.key].append(record)
+            rows[sheet.key].append({**record, **{f"attributes.{k}": v for k, v in record.get("attributes", {}).items()}})
             for child in children:
                 if child.parent == sheet.key and child.child_field is not None:
                     parent_field = child.columns[0].field

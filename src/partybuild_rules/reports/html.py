@@ -148,7 +148,7 @@ def _per_community(result: Result) -> dict[str, dict[str, Any]]:
             row["reprimand"] += 1
         elif isinstance(o, ComplianceFinding):
             row["compliance"] += 1
-        elif isinstance(o, Allowance):
+        elif isinstance(o, Allowance) and o.kind == "allowance":
             row["allowance"] += o.amount
     return dict(sorted(rows.items()))
 

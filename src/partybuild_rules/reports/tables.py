@@ -57,7 +57,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "dataset": ("数据集", "dataset"), "formula": ("计算", "formula"),
     "evaluation": ("考核评价", "Evaluations"), "commendation": ("表彰", "Commendations"),
     "reprimand": ("问责", "Reprimands"), "compliance": ("合规问题", "Compliance findings"),
-    "allowance": ("待遇经费", "Allowances"),
+    "allowance": ("待遇经费", "Allowances"), "charge": ("应缴费用", "Charges"), "basis": ("依据", "basis"),
     "member": ("党员", "member"), "unit": ("驻区单位", "unit"),
 }
 
@@ -74,6 +74,7 @@ _KIND_COLUMNS: dict[str, tuple[str, ...]] = {
     "reprimand": ("measures", "deadline", "since"),
     "compliance": ("finding", "count", "required"),
     "allowance": ("payee", "role", "role_community", "amount", "full_amount", "days_held", "days_in_period"),
+    "charge": ("payee", "amount", "full_amount", "basis", "days_held", "days_in_period"),
 }
 _MONEY = {"amount", "full_amount"}
 _COMMON = ("rule", "rule_title", "subject_kind", "subject", "subject_name", "community", "year", "period", "summary")
@@ -85,7 +86,7 @@ def kind_tables(result: Result, lang: Lang = "zh") -> list[Table]:
     tables = []
     for kind in RuleKind:
         outcomes = [o for o in result.outcomes if o.kind == kind.value]
-        columns = _COMMON + _KIND_COLUMNS[kind.value] + _PROVENANCE
+        columns = _COMMON + _KIND_COLUMNS.get(kind.value, ()) + _PROVENANCE
         rows = tuple(tuple(_cell(o, c, lang) for c in columns) for o in outcomes)
         tables.append(Table(kind.value, word(kind.value, lang), tuple(word(c, lang) for c in columns), rows,
                             frozenset(i for i, c in enumerate(columns) if c in _MONEY)))
@@ -120,7 +121,7 @@ def _cell(o: Any, column: str, lang: Lang) -> Value:
     if isinstance(o, ComplianceFinding):
         value: Value = getattr(o, column)
         return value
-    if isinstance(o, Allowance):
+    if isinstance(o, Allowance):  # and Charge, its subclass
         allowance_value: Value = getattr(o, column)
         return allowance_value
     return None  # pragma: no cover
@@ -136,12 +137,13 @@ def rule_counts(result: Result, pack: Pack | None = None) -> list[tuple[str, str
 
 
 def allowance_totals(result: Result) -> list[tuple[str, str, int, Decimal]]:
-    """(rule id, title, payees, yuan) per allowance rule, in the result's order."""
+    """(rule id, title, payees, yuan) per allowance rule, in the result's order (charges, money
+    owed, are not allowances)."""
     money: dict[str, Decimal] = defaultdict(Decimal)
     payees: dict[str, set[str]] = defaultdict(set)
     titles: dict[str, str] = {}
     for o in result.outcomes:
-        if isinstance(o, Allowance):
+        if isinstance(o, Allowance) and o.kind == "allowance":  # not charges (money owed)
             money[o.rule_id] += o.amount
             payees[o.rule_id].add(o.subject)
             titles[o.rule_id] = o.provenance.rule_title
