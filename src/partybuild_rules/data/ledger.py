@@ -56,7 +56,7 @@ _TRUE = {"是", "true", "yes", "y", "√"}
 _FALSE = {"否", "false", "no", "n", "×"}
 
 
-@dataclass
+@dataclass(slots=True)  # one per row: a ledger of a large city has close to a million
 class _Row:
     """A record read from one row, with where each of its fields came from."""
 
