@@ -191,13 +191,14 @@ def test_lang_before_the_command() -> None:
 def test_validate_bundled_pack() -> None:
     code, out, err = run("validate")
     assert code == Exit.OK, err
-    assert out.startswith("ok: pack `tongjiang`")
+    assert out.startswith("通过：政策包 `tongjiang`")
+    assert run("--lang", "en", "validate")[1].startswith("ok: pack `tongjiang`")
 
 
 def test_validate_with_data(example_data_path: Path) -> None:
     code, out, err = run("validate", "--data", str(example_data_path))
     assert code == Exit.OK, err
-    assert "ok: dataset" in out
+    assert "通过：数据集" in out
 
 
 def test_validate_broken_pack_lists_file_and_line(tmp_path: Path) -> None:
@@ -315,7 +316,8 @@ def test_engine_error_exits_3(monkeypatch: pytest.MonkeyPatch) -> None:
     code, out, err = run("evaluate")
     assert code == Exit.ENGINE
     assert out == ""
-    assert err.startswith("engine error: the engine refused")
+    assert err.startswith("规则引擎错误: the engine refused")
+    assert run("--lang", "en", "evaluate")[2].startswith("engine error: the engine refused")
 
 
 def test_generate_writes_a_loadable_dataset(tmp_path: Path) -> None:

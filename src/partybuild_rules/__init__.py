@@ -14,6 +14,7 @@ Load a policy pack, load a dataset, evaluate a year, read and explain the outcom
 from .analysis.diff import ImpactDiff, diff_results, impact
 from .analysis.explain import Explanation, NearMiss, explain, explain_subject
 from .analysis.pack_tests import run_pack_tests
+from .analysis.warnings import WarningReport, early_warnings
 from .data.datasets import load_dataset
 from .data.resources import bundled_dataset, bundled_pack
 from .domain.errors import DataError, EngineError, PolicyError, Problem, Span
@@ -59,10 +60,12 @@ __all__ = [
     "Reprimand",
     "Result",
     "Span",
+    "WarningReport",
     "bundled_dataset",
     "bundled_pack",
     "compose",
     "diff_results",
+    "early_warnings",
     "evaluate",
     "explain",
     "explain_subject",

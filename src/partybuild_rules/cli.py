@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 import tempfile
+from datetime import date
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from enum import IntEnum
 from pathlib import Path
@@ -48,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS,
                         help="language of messages: zh (中文, default) or en")
+    common.add_argument("--quiet", action="store_true", default=False,
+                        help="no progress bars or status lines (they are shown only on a terminal anyway)")
 
     engine = argparse.ArgumentParser(add_help=False)
     engine.add_argument("--engine", choices=list(ENGINES), default=None,
@@ -58,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--policies", action="append", default=None, metavar="PACK",
                          help=_PACKS_HELP)
         sub.add_argument("--data", type=Path, default=None,
-                         help="dataset file, .json or .yaml (default: the bundled Tongjiang example)")
+                         help="dataset file, .json, .yaml or an Excel ledger .xlsx (default: the bundled example)")
         sub.add_argument("--year", type=int, default=None,
                          help="year to evaluate (default: the last year the dataset covers)")
         sub.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
@@ -68,7 +71,8 @@ def _parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser("evaluate", parents=[common, engine], help="evaluate a year and print a summary (默认评估同江示例)")
     data_options(evaluate)
-    evaluate.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    evaluate.add_argument("--format", choices=["table", "json", "csv", "xlsx", "html"], default="table",
+                          help="xlsx and html need --output")
     evaluate.add_argument("--output", type=Path, default=None, help="write to this file instead of stdout")
     evaluate.add_argument("--audit", type=Path, default=None, metavar="FILE",
                           help="append one JSON line recording this evaluation (inputs' hashes, digest)")
@@ -77,9 +81,29 @@ def _parser() -> argparse.ArgumentParser:
                                  help="re-run the evaluations an audit file recorded and compare digests (复核)")
     replay.add_argument("audit_file", type=Path, help="an audit file written by `evaluate --audit`")
 
+    warn = commands.add_parser("warn", parents=[common], help="subjects about to trigger a rule (预警)")
+    data_options(warn)
+    warn.add_argument("--as-of", dest="as_of", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+                      help="warn from the records dated on or before this day (default: the dataset's last day)")
+    warn.add_argument("--within", type=int, default=None, metavar="DAYS",
+                      help="a finding due within this many days is a warning (default 30)")
+    warn.add_argument("--format", choices=["table", "json", "csv", "xlsx", "html"], default="table")
+    warn.add_argument("--output", type=Path, default=None)
+
+    template = commands.add_parser("template", parents=[common],
+                                   help="write an empty Excel ledger to fill in (台账模板)")
+    template.add_argument("--output", type=Path, required=True, help="e.g. 台账模板.xlsx")
+    template.add_argument("--policies", type=Path, default=None,
+                          help="the pack in use (its declared attributes and event types get columns and sheets)")
+
+    convert = commands.add_parser("convert", parents=[common],
+                                  help="convert a dataset between JSON/YAML and an Excel ledger (格式转换)")
+    convert.add_argument("source", type=Path, help="a .json, .yaml or .xlsx dataset")
+    convert.add_argument("--output", type=Path, required=True, help="a .json or .xlsx file")
+
     validate = commands.add_parser("validate", parents=[common, engine], help="check a policy pack and list every problem (校验)")
     validate.add_argument("pack", nargs="*", default=None, help=_PACKS_HELP)
-    validate.add_argument("--data", type=Path, default=None, help="also check this dataset")
+    validate.add_argument("--data", type=Path, default=None, help="also check this dataset (.json, .yaml, .xlsx)")
 
     explain_cmd = commands.add_parser("explain", parents=[common, engine], help="why a subject got its outcomes (解释)")
     explain_cmd.add_argument("subject", help="a member, unit or community id (or its exact name)")
@@ -116,7 +140,7 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--new", required=True, help="the proposed policy, in the same forms")
     diff.add_argument("--policies", action="append", default=None, metavar="PACK",
                       help="the pack(s) that overrides apply to (default: the bundled Tongjiang pack)")
-    diff.add_argument("--data", type=Path, default=None, help="dataset (default: the bundled example)")
+    diff.add_argument("--data", type=Path, default=None, help="dataset, .json, .yaml or .xlsx (default: the bundled example)")
     diff.add_argument("--year", type=int, default=None)
     diff.add_argument("--format", choices=["text", "json"], default="text")
     diff.add_argument("--output", type=Path, default=None)
@@ -180,30 +204,63 @@ def _usage_problem(message: str) -> Problem:
     return Problem(message, None, "usage", "write it as --set name=value")
 
 
-def _load(args: argparse.Namespace) -> tuple[Pack, Dataset, int]:
+def _load(args: argparse.Namespace, err: TextIO | None = None) -> tuple[Pack, Dataset, int]:
     pack = load_pack(_packs(args.policies), overrides=args.overrides_file)
     if args.overrides:
         try:
             pack = pack.with_overrides(_pairs(args.overrides), origin="--set")
         except PolicyError as error:  # a wrong name or value on the command line
             raise UsageError(error.problems) from None
-    data = load_dataset(args.data or bundled_dataset())
+    data = _read_data(args, args.data or bundled_dataset(), err, pack)
     year = args.year if args.year is not None else data.covers.end.year
     return pack, data, year
 
 
+def _live(args: argparse.Namespace, stream: TextIO | None) -> bool:
+    """Progress bars and status lines: on a terminal, unless ``--quiet``."""
+    return stream is not None and stream.isatty() and not getattr(args, "quiet", False)
+
+
+def _read_data(args: argparse.Namespace, path: Path, err: TextIO | None, pack: Pack | None = None) -> Dataset:
+    with _working(args, err, _words(args, f"读取数据 {path.name}", f"reading {path.name}")):
+        return load_dataset(path, pack if pack is not None else ())
+
+
 @contextmanager
-def _progress(stream: TextIO) -> Iterator[Progress | None]:
-    if not stream.isatty():
+def _working(args: argparse.Namespace, err: TextIO | None, label: str) -> Iterator[None]:
+    """A spinner with the time elapsed, for work that cannot count its steps (reading, writing)."""
+    if not _live(args, err):
+        yield
+        return
+    from rich.console import Console
+    from rich.progress import Progress as Bar
+    from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Bar(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+             console=Console(file=err), transient=True) as bar:
+        bar.add_task(label, total=None)
+        yield
+
+
+def _words(args: argparse.Namespace, zh: str, en: str) -> str:
+    return en if getattr(args, "lang", "zh") == "en" else zh
+
+
+@contextmanager
+def _progress(args: argparse.Namespace, stream: TextIO) -> Iterator[Progress | None]:
+    if not _live(args, stream):
         yield None
         return
+    from rich.console import Console
     from rich.progress import Progress as Bar
 
-    with Bar(transient=True) as bar:
-        task = bar.add_task("评估 evaluating", total=None)
+    label = _words(args, "评估", "evaluating")
+    with Bar(console=Console(file=stream), transient=True) as bar:
+        task = bar.add_task(label, total=None)
 
         def report(stage: str, done: int, total: int) -> None:
-            bar.update(task, description=f"评估 evaluating ({stage})", completed=done, total=total)
+            stage_text = stage.replace("stage ", _words(args, "阶段 ", "stage "))
+            bar.update(task, description=f"{label}（{stage_text}）", completed=done, total=total)
 
         yield report
 
@@ -232,17 +289,32 @@ def _atomically(output: Path, write: Callable[[Path], None]) -> None:
         temporary.unlink(missing_ok=True)
 
 
+class _Usage(Exception):
+    """A command line that parses but cannot be carried out (exit 2)."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def _needs_output(args: argparse.Namespace) -> None:
+    if args.format in ("xlsx", "html") and args.output is None:
+        raise _Usage(Problem(f"`--format {args.format}` needs `--output FILE`", None, "usage",
+                             f"add e.g. --output result.{args.format}"))
+
+
 def _evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
     _writable(args.output)
     _writable(args.audit)
-    pack, data, year = _load(args)
+    _needs_output(args)
+    pack, data, year = _load(args, err)
     evaluator = Evaluator(pack, args.engine)
     try:
-        with _progress(err) as progress:
+        with _progress(args, err) as progress:
             result = evaluator.evaluate(data, year, progress)
     finally:
         evaluator.close()
-    _warn(result, args.lang, err)
+    _show_warnings(result, args.lang, err)
     if args.audit is not None:
         from .analysis.audit import append_record, record_of
 
@@ -250,22 +322,32 @@ def _evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
             result, pack, pack.path, args.data or bundled_dataset(),
             args.overrides_file,
         ))
-    if args.format == "json":
-        text = to_json(result)
+    lang = args.lang
+    if args.format in ("xlsx", "html"):
+        from .reports.html import write_result_html
+        from .reports.xlsx import write_result_xlsx
+
+        with _working(args, err, _words(args, f"写入 {args.output.name}", f"writing {args.output.name}")):
+            if args.format == "xlsx":
+                _atomically(args.output, lambda path: write_result_xlsx(path, result, pack, lang))
+            else:
+                _atomically(args.output, lambda path: write_result_html(path, result, pack, data, lang))
+    elif args.format == "json":
+        _emit(to_json(result), args.output, out)
     elif args.format == "csv":
-        text = to_csv(result)
+        _emit(to_csv(result), args.output, out)
     else:
-        text = summary(result, pack)
-    _emit(text, args.output, out)
-    if args.output is not None:
-        err.write(f"wrote {len(result.outcomes)} outcomes to {args.output}\n")
+        _emit(summary(result, pack, lang=lang), args.output, out)
+    if args.output is not None and not args.quiet:
+        err.write(_words(args, f"已写入 {len(result.outcomes)} 项结果：{args.output}",
+                         f"wrote {len(result.outcomes)} outcomes to {args.output}") + "\n")
     return Exit.OK
 
 
 MAX_WARNINGS_SHOWN = 20
 
 
-def _warn(result: Any, lang: str, err: TextIO) -> None:
+def _show_warnings(result: Any, lang: str, err: TextIO) -> None:
     """Warnings on stderr: legal but suspicious data (the first few, then a count)."""
     from .domain.messages import translate
 
@@ -286,20 +368,74 @@ def _replay(args: argparse.Namespace, out: TextIO) -> Exit:
     return Exit.OK if all(check.matches for check in checks) else Exit.INVALID
 
 
-def _validate(args: argparse.Namespace, out: TextIO) -> Exit:
+def _validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
     pack = load_pack(_packs(args.pack))
     Evaluator(pack, args.engine).close()  # compiling checks what only the engine can check (limits, bounds)
-    out.write(f"ok: pack `{pack.name}` {pack.version}: {len(pack.rules)} rules, "
-              f"{len(pack.parameters)} parameters\n")
+    out.write(_words(args, f"通过：政策包 `{pack.name}` {pack.version}，{len(pack.rules)} 条规则，"
+                           f"{len(pack.parameters)} 个参数",
+                     f"ok: pack `{pack.name}` {pack.version}: {len(pack.rules)} rules, "
+                     f"{len(pack.parameters)} parameters") + "\n")
     if args.data is not None:
         from .evaluation.crosscheck import rating_tier_problems
 
-        data = load_dataset(args.data)
+        data = _read_data(args, args.data, err, pack)
         tier_problems = rating_tier_problems(pack, data)
         if tier_problems:
             raise DataError(tier_problems)
-        out.write(f"ok: dataset `{args.data}`: {len(data.units)} units, {len(data.members)} members, "
-                  f"{len(data.events)} events\n")
+        out.write(_words(args, f"通过：数据集 `{args.data}`，{len(data.units)} 个驻区单位，"
+                               f"{len(data.members)} 名党员，{len(data.events)} 个事件",
+                         f"ok: dataset `{args.data}`: {len(data.units)} units, {len(data.members)} members, "
+                         f"{len(data.events)} events") + "\n")
+    return Exit.OK
+
+
+def _template(args: argparse.Namespace, err: TextIO) -> Exit:
+    from .data.template import write_template
+
+    from .data.sheets import ledger_schema
+    from .policy.pack import declarations_for
+
+    packs = [load_pack(args.policies)] if args.policies is not None else []
+    declared, problems = declarations_for(packs)
+    if problems:
+        raise PolicyError(problems)
+    write_template(args.output, ledger_schema(declared))
+    if not args.quiet:
+        err.write(_words(args, f"已写入台账模板：{args.output}", f"wrote the ledger template {args.output}") + "\n")
+    return Exit.OK
+
+
+def _convert(args: argparse.Namespace, err: TextIO) -> Exit:
+    from .data.convert import write_dataset_file
+
+    data = _read_data(args, args.source, err)
+    with _working(args, err, _words(args, f"写入 {args.output.name}", f"writing {args.output.name}")):
+        write_dataset_file(args.output, data)
+    if not args.quiet:
+        err.write(_words(args, f"已写入 {args.output}：{len(data.events)} 个事件",
+                         f"wrote {args.output}: {len(data.events)} events") + "\n")
+    return Exit.OK
+
+
+def _warn(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
+    from .analysis.warnings import early_warnings
+    from .reports.warnings import warnings_csv, warnings_html, warnings_json, warnings_table, warnings_xlsx
+
+    _needs_output(args)
+    pack, data, _ = _load(args, err)
+    as_of = args.as_of or data.covers.end
+    report = early_warnings(pack, data, as_of, within_days=args.within)
+    lang = args.lang
+    if args.format == "xlsx":
+        warnings_xlsx(args.output, report, lang)
+    elif args.format == "html":
+        Path(args.output).write_text(warnings_html(report, lang), encoding="utf-8")
+    elif args.format == "json":
+        _emit(warnings_json(report), args.output, out)
+    elif args.format == "csv":
+        _emit(warnings_csv(report, lang), args.output, out)
+    else:
+        _emit(warnings_table(report, lang), args.output, out)
     return Exit.OK
 
 
@@ -343,28 +479,36 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
     try:
         from .testing.check import DEFAULT_EXAMPLES, render_report, run_checks
     except ImportError as error:  # hypothesis is a test extra
-        err.write(f"error: {error}\n")
+        err.write(_words(args, f"错误: 规则一致性检查需要测试依赖（{error}）：请运行 pip install 'partybuild-rules[test]'",
+                         f"error: the consistency check needs the test extra ({error}): "
+                         "pip install 'partybuild-rules[test]'") + "\n")
         return Exit.USAGE
     pack = load_pack(_packs(args.pack))
     examples = args.max_examples if args.max_examples is not None else DEFAULT_EXAMPLES
-    with _check_progress(err) as progress:
+    with _check_progress(args, err) as progress:
         try:
             report = run_checks(pack, max_examples=examples, seconds=args.seconds, seed=args.seed,
                                 progress=progress, only=args.only, engine=args.engine)
         except ValueError as error:  # an unknown --only name
-            err.write(f"error: {error}\n")
+            err.write(_words(args, "错误", "error") + f": {error}\n")
             return Exit.USAGE
     out.write(render_report(report))
     return Exit.OK if report.ok else Exit.INVALID
 
 
 @contextmanager
-def _check_progress(stream: TextIO) -> Iterator[Callable[[str, int, int], None]]:
-    """A live bar on a terminal; elsewhere one line per property, so long runs show progress."""
+def _check_progress(args: argparse.Namespace, stream: TextIO) -> Iterator[Callable[[str, int, int], None]]:
+    """A live bar on a terminal; elsewhere one line per property, so long runs show progress
+    (none with ``--quiet``)."""
+    if getattr(args, "quiet", False):
+        yield lambda name, done, total: None
+        return
     if stream.isatty():
         from rich.progress import Progress as Bar
 
-        with Bar(transient=True) as bar:
+        from rich.console import Console
+
+        with Bar(console=Console(file=stream), transient=True) as bar:
             tasks: dict[str, Any] = {}
 
             def live(name: str, done: int, total: int) -> None:
@@ -379,7 +523,7 @@ def _check_progress(stream: TextIO) -> Iterator[Callable[[str, int, int], None]]
     def lines(name: str, done: int, total: int) -> None:
         if done >= total and name not in finished:
             finished.add(name)
-            stream.write(f"checked {name}\n")
+            stream.write(_words(args, f"已检查 {name}", f"checked {name}") + "\n")
             stream.flush()
 
     yield lines
@@ -420,8 +564,11 @@ def _generate(args: argparse.Namespace, err: TextIO) -> Exit:
     data = generate(scale=args.scale, seed=args.seed, year=args.year)
     _atomically(args.output, lambda path: write_dataset(path, data))
     counts = {name: len(data[name]) for name in ("units", "members", "events")}
-    err.write(f"wrote {args.output}: {counts['units']} units, {counts['members']} members, "
-              f"{counts['events']} events\n")
+    if not args.quiet:
+        err.write(_words(args, f"已写入 {args.output}：{counts['units']} 个驻区单位，{counts['members']} 名党员，"
+                               f"{counts['events']} 个事件",
+                         f"wrote {args.output}: {counts['units']} units, {counts['members']} members, "
+                         f"{counts['events']} events") + "\n")
     return Exit.OK
 
 
@@ -439,7 +586,13 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         if args.command == "evaluate":
             return _evaluate(args, out, err)
         if args.command == "validate":
-            return _validate(args, out)
+            return _validate(args, out, err)
+        if args.command == "warn":
+            return _warn(args, out, err)
+        if args.command == "template":
+            return _template(args, err)
+        if args.command == "convert":
+            return _convert(args, err)
         if args.command == "explain":
             return _explain(args, out)
         if args.command == "diff":
@@ -453,6 +606,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         if args.command == "replay":
             return _replay(args, out)
         return _generate(args, err)
+    except _Usage as usage:
+        label = "错误" if args.lang == "zh" else "error"
+        err.write(f"{label}: {usage.problem.render(args.lang)}\n")
+        return Exit.USAGE
     except (PolicyError, DataError) as error:
         label = "错误" if args.lang == "zh" else "error"
         err.write(f"{label}: {error.render(args.lang)}\n")
@@ -468,10 +625,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         err.write("已中断（interrupted）\n" if args.lang == "zh" else "interrupted\n")
         return Exit.INTERRUPTED
     except EngineError as error:
-        err.write(f"engine error: {error}\n")
+        err.write(("规则引擎错误" if args.lang == "zh" else "engine error") + f": {error}\n")
         return Exit.ENGINE
     except OSError as error:
-        err.write(f"error: {error}\n")
+        err.write(("错误" if args.lang == "zh" else "error") + f": {error}\n")
         return Exit.INVALID
 
 

@@ -1,4 +1,5 @@
-"""Reading a dataset file (JSON or YAML) into a checked :class:`~partybuild_rules.domain.model.Dataset`."""
+"""Reading a dataset file (JSON, YAML or an Excel ledger) into a checked
+:class:`~partybuild_rules.domain.model.Dataset`."""
 
 from __future__ import annotations
 
@@ -17,17 +18,24 @@ from ..policy.loader import Document, read_document, validation_problems
 from ..policy.pack import Pack, declarations_for
 from .resources import bundled_policies
 
-__all__ = ["load_dataset", "check_declared"]
+__all__ = ["load_dataset", "check_declared", "LEDGER_SUFFIXES"]
+
+LEDGER_SUFFIXES = (".xlsx", ".xlsm")
+"""Suffixes read as Excel ledgers (台账); any other file is JSON or YAML."""
 
 
 def load_dataset(
     path: str | Path, packs: Pack | Sequence[Pack] = (), *, limits: Limits = DEFAULT_LIMITS
 ) -> Dataset:
     """Load and check a dataset against the packs in use; raise :class:`DataError` listing every
-    bad record with its ``file:line:column``. Nothing is dropped: a dataset with any problem is
-    refused whole. Attributes and event types must be declared by one of ``packs`` or by a pack
-    the dataset names in ``declared_by``. ``limits`` bounds the file's size, nesting, records per
-    section and problems listed."""
+    bad record with its ``file:line:column`` (for a ``.xlsx`` ledger: sheet, row, column and
+    header). Nothing is dropped: a dataset with any problem is refused whole. Attributes and event
+    types must be declared by one of ``packs`` or by a pack the dataset names in ``declared_by``.
+    ``limits`` bounds the file's size, nesting, records per section and problems listed."""
+    if Path(path).suffix.lower() in LEDGER_SUFFIXES:
+        from .ledger import load_ledger
+
+        return load_ledger(path, packs)
     document, problems = read_document(Path(path), limits)
     if document is None or problems:
         raise DataError(problems)

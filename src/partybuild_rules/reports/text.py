@@ -7,12 +7,15 @@ import io
 from collections import Counter, defaultdict
 from decimal import Decimal
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 
 from ..analysis.explain import headline
+from ..domain.messages import Lang
 from ..domain.outcomes import Allocation, Allowance, ComplianceFinding, Reprimand, Result
 from ..policy.pack import Pack
+from .tables import allowance_totals, amount_text
 
 __all__ = ["summary", "to_csv", "to_json"]
 
@@ -62,60 +65,80 @@ def render_text(*parts: Table | str, width: int = 110) -> str:
     return console.export_text()
 
 
-def summary(result: Result, pack: Pack, *, max_names: int = 20) -> str:
-    """A readable Chinese summary: outcomes per rule, who was reprimanded, money per rule and in
-    all, compliance findings per period, and the balancing proposals (if the pack makes any)."""
+_SUMMARY_WORDS: dict[str, tuple[str, str]] = {
+    "per_rule": ("各规则结果", "Outcomes per rule"), "rule": ("规则", "rule"), "title": ("名称", "title"),
+    "count": ("结果数", "count"), "reprimanded": ("问责对象", "Reprimanded"), "subject": ("对象", "subject"),
+    "period": ("时间", "period"), "measures": ("措施", "measures"),
+    "more": ("另 {n} 项，见 --format json/csv/xlsx", "{n} more, see --format json/csv/xlsx"),
+    "funds": ("待遇经费合计（元）", "Allowance totals (yuan)"), "payees": ("对象数", "payees"),
+    "amount": ("金额", "amount"), "formula": ("计算", "formula"), "total": ("合计", "total"),
+    "findings": ("各期合规问题", "Compliance findings per period"), "none": ("（无）", "(none)"),
+    "head": ("{title}（{pack} {version}）— 数据集 {dataset}，{year} 年，共 {n} 项结果",
+             "{title} ({pack} {version}) — dataset {dataset}, {year}, {n} outcomes"),
+    "unnamed": ("（未命名）", "(unnamed)"),
+}
+
+
+def summary(result: Result, pack: Pack, *, max_names: int = 20, lang: Lang = "zh") -> str:
+    """A readable summary (Chinese, or English with ``lang="en"``): outcomes per rule, who was
+    reprimanded, money per rule with the parameter values behind it, compliance findings per
+    period, and the balancing proposals (if the pack makes any). Long cells wrap at measure
+    boundaries, never cut."""
+    def w(key: str) -> str:
+        return _SUMMARY_WORDS[key][0 if lang == "zh" else 1]
+
     titles = {rule.id: rule.title for rule in pack.rules}
     per_rule = Counter(o.rule_id for o in result.outcomes)
-    head = (
-        f"{pack.title}（{result.pack} {result.pack_version}）— 数据集 {result.dataset or '（未命名）'}，"
-        f"{result.year} 年，共 {len(result.outcomes)} 项结果"
-    )
+    head = w("head").format(title=pack.title, pack=result.pack, version=result.pack_version,
+                            dataset=result.dataset or w("unnamed"), year=result.year, n=len(result.outcomes))
 
-    rules = Table(title="各规则结果 Outcomes per rule", title_justify="left")
-    rules.add_column("规则 rule")
-    rules.add_column("名称 title")
-    rules.add_column("结果数 count", justify="right")
+    rules = Table(title=w("per_rule"), title_justify="left")
+    rules.add_column(w("rule"), no_wrap=True)
+    rules.add_column(w("title"), overflow="fold")
+    rules.add_column(w("count"), justify="right")
     for rule in pack.rules:
         rules.add_row(rule.id, titles[rule.id], str(per_rule.get(rule.id, 0)))
 
     reprimands = [o for o in result.outcomes if isinstance(o, Reprimand)]
-    people = Table(title=f"问责对象 Reprimanded（{len(reprimands)}）", title_justify="left")
-    for column in ("规则 rule", "对象 subject", "时间 period", "措施 measures"):
-        people.add_column(column)
+    people = Table(title=f"{w('reprimanded')}（{len(reprimands)}）", title_justify="left")
+    people.add_column(w("rule"), no_wrap=True)
+    people.add_column(w("subject"), overflow="fold")
+    people.add_column(w("period"), no_wrap=True)
+    people.add_column(w("measures"), overflow="fold")
     for o in reprimands[:max_names]:
-        people.add_row(o.rule_id, f"{o.subject_name}（{o.subject}）", o.period, headline(o)[3:])
+        # one measure a line: a narrow terminal wraps between measures, never cuts one
+        measures = "\n".join(f"{m.measure}（{m.target}）" + (f" → {m.deadline}" if m.deadline else "")
+                              for m in o.measures)
+        people.add_row(o.rule_id, f"{o.subject_name}（{o.subject}）", o.period, measures)
     if len(reprimands) > max_names:
-        people.add_row("…", f"另 {len(reprimands) - max_names} 项，见 --format json/csv", "", "")
+        people.add_row("…", w("more").format(n=len(reprimands) - max_names), "", "")
 
-    money: dict[str, Decimal] = defaultdict(Decimal)
-    payees: dict[str, set[str]] = defaultdict(set)
-    for allowance in result.outcomes:
-        if isinstance(allowance, Allowance):
-            money[allowance.rule_id] += allowance.amount
-            payees[allowance.rule_id].add(allowance.subject)
-    funds = Table(title="待遇经费合计 Allowance totals (元)", title_justify="left")
-    funds.add_column("规则 rule")
-    funds.add_column("名称 title")
-    funds.add_column("对象数 payees", justify="right")
-    funds.add_column("金额 amount", justify="right")
-    for rule_id, total in money.items():
-        funds.add_row(rule_id, titles.get(rule_id, ""), str(len(payees[rule_id])), f"{total:,.2f}")
-    funds.add_row("合计 total", "", "", f"{sum(money.values(), Decimal(0)):,.2f}")
+    funds = Table(title=w("funds"), title_justify="left")
+    funds.add_column(w("rule"), no_wrap=True)
+    funds.add_column(w("payees"), justify="right")
+    funds.add_column(w("amount"), justify="right", no_wrap=True)
+    totals = allowance_totals(result)
+    # the parameter values behind each amount, a tier a line, so that no line is cut
+    formulas = {rule_id: amount_text(pack, rule_id, lang).replace(" · ", "\n") for rule_id, *_ in totals}
+    funds.add_column(w("formula"), min_width=max((cell_len(line) for f in formulas.values()
+                                                  for line in f.splitlines()), default=4))
+    for rule_id, _, payees, total in totals:
+        funds.add_row(rule_id, str(payees), f"{total:,.2f}", formulas[rule_id])
+    funds.add_row(w("total"), "", f"{sum((t[3] for t in totals), Decimal(0)):,.2f}", "")
 
     findings: dict[str, Counter[str]] = defaultdict(Counter)
     for finding in result.outcomes:
         if isinstance(finding, ComplianceFinding):
             findings[finding.period][finding.rule_id] += 1
     compliance_rules = [r.id for r in pack.rules if r.kind.value == "compliance"]
-    periods = Table(title="各期合规问题 Compliance findings per period", title_justify="left")
-    periods.add_column("期间 period")
+    periods = Table(title=w("findings"), title_justify="left")
+    periods.add_column(w("period"))
     for rule_id in compliance_rules:
         periods.add_column(rule_id.split(".")[0], justify="right")
     for period in sorted(findings):
         periods.add_row(period, *(str(findings[period].get(r, 0)) for r in compliance_rules))
     if not findings:
-        periods.add_row("（无 none）", *("0" for _ in compliance_rules))
+        periods.add_row(w("none"), *("0" for _ in compliance_rules))
 
     return head + "\n\n" + render_text(rules, people, funds, periods, *_allocations(result, max_names))
 
