@@ -15,6 +15,7 @@ from .data.datasets import load_dataset
 from .data.resources import bundled_dataset, bundled_pack
 from .domain.errors import DataError, EngineError, PolicyError, Problem
 from .domain.model import Dataset
+from .evaluation.engines.base import ENGINES, ENV_VAR
 from .evaluation.evaluator import Evaluator, Progress
 from .policy.loader import suggestion
 from .policy.pack import Pack, load_pack
@@ -44,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS,
                         help="language of messages: zh (中文, default) or en")
 
+    engine = argparse.ArgumentParser(add_help=False)
+    engine.add_argument("--engine", choices=list(ENGINES), default=None,
+                        help=f"rules engine (规则引擎): durable or clips; default ${ENV_VAR}, else durable "
+                        "where it installs (Python < 3.13), else clips")
+
     def data_options(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--policies", action="append", default=None, metavar="PACK",
                          help=_PACKS_HELP)
@@ -56,25 +62,25 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--overrides", dest="overrides_file", type=Path, default=None,
                          help="YAML file of parameter overrides (`name: value` lines)")
 
-    evaluate = commands.add_parser("evaluate", parents=[common], help="evaluate a year and print a summary (默认评估同江示例)")
+    evaluate = commands.add_parser("evaluate", parents=[common, engine], help="evaluate a year and print a summary (默认评估同江示例)")
     data_options(evaluate)
     evaluate.add_argument("--format", choices=["table", "json", "csv"], default="table")
     evaluate.add_argument("--output", type=Path, default=None, help="write to this file instead of stdout")
 
-    validate = commands.add_parser("validate", parents=[common], help="check a policy pack and list every problem (校验)")
+    validate = commands.add_parser("validate", parents=[common, engine], help="check a policy pack and list every problem (校验)")
     validate.add_argument("pack", nargs="*", default=None, help=_PACKS_HELP)
     validate.add_argument("--data", type=Path, default=None, help="also check this dataset")
 
-    explain_cmd = commands.add_parser("explain", parents=[common], help="why a subject got its outcomes (解释)")
+    explain_cmd = commands.add_parser("explain", parents=[common, engine], help="why a subject got its outcomes (解释)")
     explain_cmd.add_argument("subject", help="a member, unit or community id (or its exact name)")
     data_options(explain_cmd)
     explain_cmd.add_argument("--format", choices=["text", "json"], default="text")
 
-    test = commands.add_parser("test", parents=[common], help="run a pack's policy test cases (运行政策用例)")
+    test = commands.add_parser("test", parents=[common, engine], help="run a pack's policy test cases (运行政策用例)")
     test.add_argument("pack", nargs="*", default=None, help=_PACKS_HELP)
     test.add_argument("--case", default=None, help="run only cases whose name contains this text")
 
-    check = commands.add_parser("check", parents=[common],
+    check = commands.add_parser("check", parents=[common, engine],
                                 help="check a pack's rules for consistency (规则一致性检查)")
     check.add_argument("pack", nargs="*", default=None, help=_PACKS_HELP)
     check.add_argument("--max-examples", type=int, default=None,
@@ -93,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="schema of dataset files")
     schema.add_argument("--output", type=Path, default=None)
 
-    diff = commands.add_parser("diff", parents=[common],
+    diff = commands.add_parser("diff", parents=[common, engine],
                                help="impact of a policy change on the same data (影响对比)")
     diff.add_argument("--base", required=True,
                       help="the current policy: a pack folder, an overrides file, or name=value[,name=value]")
@@ -170,7 +176,7 @@ def _emit(text: str, output: Path | None, out: TextIO) -> None:
 
 def _evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
     pack, data, year = _load(args)
-    evaluator = Evaluator(pack)
+    evaluator = Evaluator(pack, args.engine)
     try:
         with _progress(err) as progress:
             result = evaluator.evaluate(data, year, progress)
@@ -190,7 +196,7 @@ def _evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
 
 def _validate(args: argparse.Namespace, out: TextIO) -> Exit:
     pack = load_pack(_packs(args.pack))
-    Evaluator(pack).close()  # compiling checks what only the engine can check (limits, bounds)
+    Evaluator(pack, args.engine).close()  # compiling checks what only the engine can check (limits, bounds)
     out.write(f"ok: pack `{pack.name}` {pack.version}: {len(pack.rules)} rules, "
               f"{len(pack.parameters)} parameters\n")
     if args.data is not None:
@@ -202,7 +208,7 @@ def _validate(args: argparse.Namespace, out: TextIO) -> Exit:
 
 def _explain(args: argparse.Namespace, out: TextIO) -> Exit:
     pack, data, year = _load(args)
-    evaluator = Evaluator(pack)
+    evaluator = Evaluator(pack, args.engine)
     try:
         explanation = explain_subject(evaluator, data, year, args.subject)
     except KeyError:
@@ -225,7 +231,7 @@ def _unknown_subject(subject: str, known: set[str]) -> Problem:
 def _test(args: argparse.Namespace, out: TextIO) -> Exit:
     from .analysis.pack_tests import render_test_report, run_pack_tests
 
-    report = run_pack_tests(load_pack(_packs(args.pack)), select=args.case)
+    report = run_pack_tests(load_pack(_packs(args.pack)), select=args.case, engine=args.engine)
     out.write(render_test_report(report, args.lang) + "\n")
     return Exit.OK if report.ok else Exit.INVALID
 
@@ -241,7 +247,7 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
     with _check_progress(err) as progress:
         try:
             report = run_checks(pack, max_examples=examples, seconds=args.seconds, seed=args.seed,
-                                progress=progress, only=args.only)
+                                progress=progress, only=args.only, engine=args.engine)
         except ValueError as error:  # an unknown --only name
             err.write(f"error: {error}\n")
             return Exit.USAGE
@@ -292,7 +298,7 @@ def _diff(args: argparse.Namespace, out: TextIO) -> Exit:
     new = resolve_side(args.new, default, origin="--new")
     data = load_dataset(args.data or bundled_dataset())
     year = args.year if args.year is not None else data.covers.end.year
-    result = impact(base, new, data, year)
+    result = impact(base, new, data, year, engine=args.engine)
     _emit(diff_to_json(result) if args.format == "json" else render_diff(result), args.output, out)
     return Exit.OK
 

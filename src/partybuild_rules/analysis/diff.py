@@ -256,10 +256,13 @@ def _inline_overrides(text: str, origin: str | None) -> dict[str, str]:
 # comparing two results
 
 
-def impact(base_pack: Pack, new_pack: Pack, data: Dataset, year: int) -> ImpactDiff:
-    """Evaluate both packs over ``data`` for ``year`` and compare the results."""
-    base = evaluate(base_pack, data, year)
-    new = evaluate(new_pack, data, year)
+def impact(
+    base_pack: Pack, new_pack: Pack, data: Dataset, year: int, *, engine: str | None = None
+) -> ImpactDiff:
+    """Evaluate both packs over ``data`` for ``year`` (with ``engine``, as in :func:`evaluate`)
+    and compare the results."""
+    base = evaluate(base_pack, data, year, engine=engine)
+    new = evaluate(new_pack, data, year, engine=engine)
     titles = {name: spec.title for pack in (base_pack, new_pack) for name, spec in pack.parameters.items()}
     return diff_results(base, new, parameter_titles=titles)
 

@@ -330,8 +330,9 @@ _STAGES = (_duplicate_names, _unknown_parameters, _unknown_references)
 # running
 
 
-def run_pack_tests(pack: Pack, *, select: str | None = None) -> TestReport:
-    """Run the test cases of ``pack``'s test files (``tests:`` in pack.yaml).
+def run_pack_tests(pack: Pack, *, select: str | None = None, engine: str | None = None) -> TestReport:
+    """Run the test cases of ``pack``'s test files (``tests:`` in pack.yaml) with ``engine``
+    (as in :class:`~partybuild_rules.Evaluator`).
 
     ``select`` keeps the cases whose name contains it (so ``R2`` runs every R2 case). Test files
     are checked first, all of them: any problem raises :class:`PolicyError` listing every one.
@@ -339,7 +340,7 @@ def run_pack_tests(pack: Pack, *, select: str | None = None) -> TestReport:
     loaded = [item for item in load_cases(pack) if select is None or select in item.case.name]
     evaluators: _Evaluators = {}
     try:
-        results = tuple(_run(pack, item, evaluators) for item in loaded)
+        results = tuple(_run(pack, item, evaluators, engine) for item in loaded)
     finally:
         for evaluator in evaluators.values():
             evaluator.close()
@@ -350,7 +351,7 @@ _Evaluators = dict[tuple[Any, ...], Evaluator]
 """One compiled evaluator per test file and distinct set of parameter overrides, shared by the cases."""
 
 
-def _run(pack: Pack, item: LoadedCase, evaluators: _Evaluators) -> CaseResult:
+def _run(pack: Pack, item: LoadedCase, evaluators: _Evaluators, engine: str | None) -> CaseResult:
     case = item.case
     if item.skipped:
         return CaseResult(case.name, item.file, item.line, skipped=item.skipped)
@@ -359,7 +360,7 @@ def _run(pack: Pack, item: LoadedCase, evaluators: _Evaluators) -> CaseResult:
         evaluator = evaluators.get(key)
         if evaluator is None:
             tested = as_tested(pack, item.path) if item.path is not None else pack
-            evaluator = evaluators.setdefault(key, Evaluator(tested.with_overrides(dict(case.parameters))))
+            evaluator = evaluators.setdefault(key, Evaluator(tested.with_overrides(dict(case.parameters)), engine))
         result = evaluator.evaluate(case.data, case.year)
     except EngineError as error:
         failure = Failure("error", item.line, detail=str(error))

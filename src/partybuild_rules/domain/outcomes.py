@@ -207,6 +207,8 @@ class Result(_Out):
     pack_version: str
     dataset: str
     year: int
+    engine: str
+    """The rules engine that produced the outcomes: ``durable`` or ``clips``."""
     parameters: dict[str, str]
     outcomes: tuple[Outcome, ...]
 

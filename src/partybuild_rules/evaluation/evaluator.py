@@ -39,7 +39,7 @@ from . import facts as F
 from .allocation import allocation_outcomes
 from .compile import Program, Query, compile_pack, parameters_of, resolve
 from ..data.datasets import check_declared
-from .engines.durable import Engine, Fired
+from .engines.base import Fired, open_engine, resolve_engine
 from .measures import bound_value, holds
 
 __all__ = ["Evaluator", "evaluate", "Progress", "hidden_fields"]
@@ -54,12 +54,16 @@ Key = tuple[SubjectKind, str]
 
 class Evaluator:
     """A pack compiled once for the engine; :meth:`evaluate` may be called many times, from
-    several threads, and each call is independent of the others."""
+    several threads, and each call is independent of the others.
 
-    def __init__(self, pack: Pack) -> None:
+    ``engine`` is ``"durable"`` or ``"clips"``; by default ``$PARTYBUILD_ENGINE``, else durable-rules
+    where it imports and CLIPS otherwise. Both give the same outcomes; :attr:`engine` says which runs."""
+
+    def __init__(self, pack: Pack, engine: str | None = None) -> None:
         self.pack = pack
+        self.engine: str = resolve_engine(engine)
         self.program: Program = compile_pack(pack)
-        self._engine = Engine(self.program)
+        self._engine = open_engine(self.program, self.engine)
         self._by_qid = {q.qid: q for q in self.program.queries}
         personal = pack.declarations.personal()
         self._hidden = {q.qid: hidden_fields(q, personal) for q in self.program.queries}
@@ -167,6 +171,7 @@ class Evaluator:
             pack_version=self.pack.version,
             dataset=data.name,
             year=year,
+            engine=self.engine,
             parameters={k: self.pack.shown(k) for k in self.pack.values},
             outcomes=tuple(outcomes),
         )
@@ -400,11 +405,15 @@ def _derive(
                          lambda condition, value_of: holds(pack, condition, value_of))
 
 
-def evaluate(pack: Pack, data: Dataset, year: int, progress: Progress | None = None) -> Result:
-    """Evaluate ``pack`` over ``data`` for ``year``. The pack's compiled program is built on first
-    use and reused for later evaluations of the same pack object."""
-    evaluator: Evaluator | None = pack._cache.get("evaluator")
+def evaluate(
+    pack: Pack, data: Dataset, year: int, progress: Progress | None = None, engine: str | None = None
+) -> Result:
+    """Evaluate ``pack`` over ``data`` for ``year`` with ``engine`` (see :class:`Evaluator`). The
+    pack's compiled program is built on first use and reused for later evaluations of the same
+    pack object with the same engine."""
+    name = resolve_engine(engine)
+    evaluator: Evaluator | None = pack._cache.get(f"evaluator:{name}")
     if evaluator is None:
-        evaluator = pack._cache.setdefault("evaluator", Evaluator(pack))
+        evaluator = pack._cache.setdefault(f"evaluator:{name}", Evaluator(pack, name))
     return evaluator.evaluate(data, year, progress)
 

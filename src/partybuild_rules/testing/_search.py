@@ -145,13 +145,26 @@ def dataset_size(data: Dataset) -> int:
 # evaluators
 
 
+class OnEngine:
+    """An ``evaluate`` hook that runs the library's own evaluator on the rules engine ``engine``
+    (``durable`` or ``clips``); :class:`Engines` recognises it and keeps its evaluators as usual."""
+
+    def __init__(self, engine: str) -> None:
+        self.engine = engine
+
+    def __call__(self, pack: Pack, data: Dataset, year: int) -> Result:
+        with Evaluator(pack, self.engine) as evaluator:
+            return evaluator.evaluate(data, year)
+
+
 class Engines:
     """Evaluators of one pack, compiled once per parameter overrides and closed with this object
     (or, with ``evaluate``, that function instead of the library's engine)."""
 
     def __init__(self, pack: Pack, evaluate: EvaluateFn | None = None, keep: int = 4) -> None:
         self.base = pack
-        self._evaluate = evaluate
+        self._engine = evaluate.engine if isinstance(evaluate, OnEngine) else None
+        self._evaluate = None if isinstance(evaluate, OnEngine) else evaluate
         self._keep = keep
         self._packs: dict[tuple[tuple[str, str], ...], Pack] = {}
         self._evaluators: OrderedDict[tuple[tuple[str, str], ...], Evaluator] = OrderedDict()
@@ -180,7 +193,7 @@ class Engines:
         key = _key(overrides)
         evaluator = self._evaluators.get(key)
         if evaluator is None:
-            evaluator = self._evaluators[key] = Evaluator(pack)
+            evaluator = self._evaluators[key] = Evaluator(pack, self._engine)
             while len(self._evaluators) > self._keep:
                 self._evaluators.popitem(last=False)[1].close()
         else:

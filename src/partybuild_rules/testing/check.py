@@ -16,8 +16,9 @@ from typing import Any, Callable, Iterable
 
 import yaml
 
+from ..evaluation.engines.base import resolve_engine
 from ..policy.pack import Pack
-from ._search import Budget, EvaluateFn, Progress
+from ._search import Budget, EvaluateFn, OnEngine, Progress
 from .invariants import (
     PROPERTIES,
     PropertyResult,
@@ -107,6 +108,7 @@ def run_checks(
     year: int | None = None,
     only: Iterable[str] | None = None,
     evaluate: EvaluateFn | None = None,
+    engine: str | None = None,
 ) -> CheckReport:
     """Check every invariant of ``pack``: tier tables, money, determinism, idempotence,
     partition-independence, each ``exclusive`` pair, each ``monotone`` rule, and that every rule
@@ -115,8 +117,11 @@ def run_checks(
     called as examples are tried (``total`` is ``max_examples``; static checks report 1 of 1).
     ``only`` restricts the run to some properties (names of :data:`PROPERTIES`, or result names
     such as ``monotonicity[R2.member-absence]``); ``year`` is the evaluated year (default: the
-    year the pack takes effect)."""
+    year the pack takes effect). ``engine`` chooses the rules engine (as in
+    :class:`~partybuild_rules.Evaluator`) when no ``evaluate`` function is given."""
     started = time.monotonic()
+    if evaluate is None and engine is not None:
+        evaluate = OnEngine(resolve_engine(engine))
     evaluated_year = Budget(year=year).year_of(pack)
     plan = _plan(pack, evaluate, progress, evaluated_year)
     if only is not None:

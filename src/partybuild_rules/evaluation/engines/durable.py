@@ -13,6 +13,17 @@
   what fired, and any error they meet is raised after the fact.
 - Facts are asserted one at a time (the batch call crashed the process on mixed batches), in the
   caller's fixed order, and each session (one community partition) is deleted afterwards.
+- The firings one fact causes come in an order of durable's own (for joins, not the order of the
+  facts); they are sorted into the order both engines share (:mod:`.base`). The ``sid`` and ``id``
+  it needs are added to a copy of each fact and removed from what fired.
+- Conditions: durable reads only the first key of a dict and hangs on an empty ``$and``;
+  :func:`.base.check_program` refuses both before durable sees them. Its "not equal" is spelt
+  ``$neq``; ``$ne`` is rewritten to it. It coerces some mixed comparisons (``"3"`` is below 5):
+  the program never compares a field to constants of another type (CLIPS refuses such facts).
+- On Python 3.12 every session start calls ``datetime.utcfromtimestamp``, deprecated there: that
+  one warning, from durable's engine module, is filtered here and nowhere else.
+- durable-rules 2.0.28 does not import on Python 3.13 (``PyEval_CallObject`` was removed): the
+  package depends on it only below 3.13, and :mod:`.base` picks CLIPS where it is missing.
 """
 
 from __future__ import annotations
@@ -20,9 +31,9 @@ from __future__ import annotations
 import itertools
 import threading
 import uuid
+import warnings
 import weakref
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any, Iterator
 
 import durable_rules_engine  # type: ignore[import-not-found]
@@ -31,18 +42,17 @@ from durable import engine as durable_engine  # type: ignore[import-untyped]
 from ...domain.errors import EngineError
 from ..compile import OPEN_QUERY, EngineRule, Program
 from ..facts import Fact
+from .base import Fired, durable_condition
 
-__all__ = ["Engine", "Fired"]
+warnings.filterwarnings(
+    "ignore", message=r"datetime\.datetime\.utcfromtimestamp\(\) is deprecated",
+    category=DeprecationWarning, module=r"durable\.engine",
+)
+
+__all__ = ["Engine"]
 
 _names = itertools.count(1)
-
-
-@dataclass(frozen=True)
-class Fired:
-    """One firing of an engine rule, with the facts it matched (by pattern name)."""
-
-    rule: EngineRule
-    facts: dict[str, Fact]
+_INTERNAL = ("sid", "id")
 
 
 class _QuietHost(durable_engine.Host):  # type: ignore[misc]
@@ -55,9 +65,12 @@ class _QuietHost(durable_engine.Host):  # type: ignore[misc]
 class Engine:
     """A compiled program registered once in a private durable host."""
 
+    name = "durable"
+
     def __init__(self, program: Program) -> None:
         self._lock = threading.Lock()
-        self._fired: dict[str, list[Fired]] = {}
+        self._fired: dict[str, list[tuple[tuple[int, tuple[int, ...]], Fired]]] = {}
+        self._number = {rule.name: n for n, rule in enumerate(r for rules in program.rulesets for r in rules)}
         self._errors: dict[str, list[str]] = {}
         self._names: list[str] = []
         definitions: dict[str, dict[str, Any]] = {}
@@ -65,7 +78,7 @@ class Engine:
             name = f"pbr{next(_names)}"
             self._names.append(name)
             definitions[name] = {
-                rule.name: {"all": [{alias: cond} for alias, cond in rule.patterns], "run": self._action(rule)}
+                rule.name: {"all": [{alias: durable_condition(cond)} for alias, cond in rule.patterns], "run": self._action(rule)}
                 for rule in rules
             }
             definitions[name][OPEN_QUERY] = {"all": [{"m": {"q": OPEN_QUERY}}], "run": _opened}
@@ -82,12 +95,19 @@ class Engine:
         self._finalizer()
 
     def _action(self, rule: EngineRule) -> Any:
+        number = self._number[rule.name]
+
         def run(c: Any) -> None:
             sid = c.s.sid
             try:
                 message = c._m
-                facts = {alias: dict(message[alias]) for alias, _ in rule.patterns}
-                self._fired[sid].append(Fired(rule, facts))
+                matched = [dict(message[alias]) for alias, _ in rule.patterns]
+                key = (number, tuple(int(fact["id"]) for fact in matched))
+                facts = {
+                    alias: {k: v for k, v in fact.items() if k not in _INTERNAL}
+                    for (alias, _), fact in zip(rule.patterns, matched)
+                }
+                self._fired[sid].append((key, Fired(rule, facts)))
             except Exception as error:  # recorded, raised after the fact by ``assert_all``
                 self._errors.setdefault(sid, []).append(f"{rule.name}: {error!r}")
 
@@ -128,12 +148,14 @@ class _Session:
     def assert_all(self, facts: list[Fact]) -> list[Fired]:
         """Assert facts one by one in the given order; return what fired, in firing order."""
         engine = self._engine
-        fired = engine._fired[self._sid]
-        start = len(fired)
+        pending = engine._fired[self._sid]
+        fired: list[Fired] = []
         for fact in facts:
             ruleset = engine._route.get(fact["q"])
             if ruleset is None:
                 continue
+            if "sid" in fact or "id" in fact:
+                raise EngineError(f"a fact may not have the fields `sid` or `id` (q={fact['q']})")
             message = {**fact, "sid": self._sid, "id": next(self._serial)}
             try:
                 engine._host.assert_fact(ruleset, message)
@@ -149,7 +171,9 @@ class _Session:
             errors = engine._errors.get(self._sid)
             if errors:
                 raise EngineError("a rule action failed: " + "; ".join(errors))
-        return fired[start:]
+            fired += [f for _, f in sorted(pending, key=lambda p: p[0])]
+            pending.clear()
+        return fired
 
 
 def _opened(c: Any) -> None:
