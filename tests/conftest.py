@@ -1,14 +1,21 @@
-"""Shared test settings and fixtures: hypothesis profiles, the bundled pack, data and result.
+"""Shared test settings and fixtures: hypothesis profiles, the rules engine, the bundled pack, data
+and result.
 
 Profiles: ``ci`` (derandomized, 25 examples), ``dev`` (50) and ``thorough`` (500); choose one with
 ``HYPOTHESIS_PROFILE``, otherwise ``ci`` when ``CI`` is set and ``dev`` when it is not.
+
+Every test runs once per rules engine (``[durable]`` and ``[clips]`` in its id): the ``engine``
+fixture is session-wide and automatic, and sets ``PARTYBUILD_ENGINE`` so that everything the test
+evaluates, in this process or in a CLI subprocess, uses that engine. Where durable-rules does not
+import (Python 3.13 and later) its half is skipped with the reason. ``PARTYBUILD_TEST_ENGINES``
+(e.g. ``clips``) restricts the run to some engines.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import pytest
 from hypothesis import settings
@@ -22,6 +29,7 @@ from partybuild_rules import (
     evaluate,
     load_pack,
 )
+from partybuild_rules.evaluation.engines.base import ENGINES, ENV_VAR, unavailable
 
 settings.register_profile("ci", derandomize=True, max_examples=25, deadline=None, print_blob=True)
 settings.register_profile("dev", max_examples=50, deadline=None)
@@ -30,6 +38,31 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.enviro
 
 EXAMPLE_YEAR = 2024
 Raw = dict[str, Any]
+
+
+def _engine_params() -> list[Any]:
+    chosen = [e.strip() for e in os.environ.get("PARTYBUILD_TEST_ENGINES", ",".join(ENGINES)).split(",")]
+    params = []
+    for name in ENGINES:
+        reason = unavailable(name)
+        marks = [pytest.mark.skip(reason=f"the {name} engine cannot run here: {reason}")] if reason else []
+        if name not in chosen:
+            marks = [pytest.mark.skip(reason=f"PARTYBUILD_TEST_ENGINES leaves out {name}")]
+        params.append(pytest.param(name, marks=marks, id=name))
+    return params
+
+
+@pytest.fixture(scope="session", autouse=True, params=_engine_params())
+def engine(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The rules engine this test runs on; also set as ``PARTYBUILD_ENGINE`` while it runs."""
+    name: str = request.param
+    before = os.environ.get(ENV_VAR)
+    os.environ[ENV_VAR] = name
+    yield name
+    if before is None:
+        os.environ.pop(ENV_VAR, None)
+    else:
+        os.environ[ENV_VAR] = before
 
 
 @pytest.fixture(scope="session")
@@ -60,9 +93,9 @@ def example_data(example_data_path: Path) -> Dataset:
 
 
 @pytest.fixture(scope="session")
-def example_result(tongjiang_pack: Pack, example_data: Dataset) -> Result:
-    """The bundled pack evaluated over the bundled example for 2024."""
-    return evaluate(tongjiang_pack, example_data, EXAMPLE_YEAR)
+def example_result(tongjiang_pack: Pack, example_data: Dataset, engine: str) -> Result:
+    """The bundled pack evaluated over the bundled example for 2024 by ``engine``."""
+    return evaluate(tongjiang_pack, example_data, EXAMPLE_YEAR, engine=engine)
 
 
 @pytest.fixture(scope="session")

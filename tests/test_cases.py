@@ -18,7 +18,7 @@ from partybuild_rules.analysis.pack_tests import (
 
 
 @pytest.fixture(scope="module")
-def report(tongjiang_pack: Pack) -> TestReport:
+def report(tongjiang_pack: Pack, engine: str) -> TestReport:
     """Every case shipped with the Tongjiang pack, run once."""
     return run_pack_tests(tongjiang_pack)
 

@@ -34,7 +34,7 @@ def run(*argv: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture(scope="module")
-def default_run() -> tuple[int, str, str]:
+def default_run(engine: str) -> tuple[int, str, str]:
     return run("evaluate")
 
 
@@ -47,12 +47,12 @@ def small(tmp_path_factory: pytest.TempPathFactory, community_subset: Callable[[
 
 
 @pytest.fixture(scope="module")
-def small_result(small: str, tongjiang_pack: Pack) -> Result:
+def small_result(small: str, tongjiang_pack: Pack, engine: str) -> Result:
     return evaluate(tongjiang_pack, load_dataset(small), 2024)
 
 
 @pytest.fixture(scope="module")
-def json_run(small: str) -> tuple[int, str, str]:
+def json_run(small: str, engine: str) -> tuple[int, str, str]:
     return run("evaluate", "--format", "json", "--data", small)
 
 

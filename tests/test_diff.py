@@ -41,14 +41,14 @@ def _half_up(amount: Decimal) -> Decimal:
 
 
 @pytest.fixture(scope="module")
-def wage_diff(tongjiang_pack: Pack, example_data: Dataset, example_result: Result) -> ImpactDiff:
+def wage_diff(tongjiang_pack: Pack, example_data: Dataset, example_result: Result, engine: str) -> ImpactDiff:
     """Minimum income raised from 1,270.00 to 1,300.00."""
     raised = resolve_side("minimum_income=1300.00", tongjiang_pack)
     return diff_results(example_result, evaluate(raised, example_data, YEAR))
 
 
 @pytest.fixture(scope="module")
-def absence_diff(tongjiang_pack: Pack, example_data: Dataset) -> ImpactDiff:
+def absence_diff(tongjiang_pack: Pack, example_data: Dataset, engine: str) -> ImpactDiff:
     """Absence streak threshold lowered from 6 months to 5, through :func:`impact`."""
     return impact(tongjiang_pack, resolve_side({"absence_months": 5}, tongjiang_pack), example_data, YEAR)
 

@@ -35,7 +35,7 @@ def sample(community_subset: Callable[[list[str]], Raw]) -> Raw:
 
 
 @pytest.fixture(scope="module")
-def in_order(tongjiang_pack: Pack, sample: Raw) -> Result:
+def in_order(tongjiang_pack: Pack, sample: Raw, engine: str) -> Result:
     return evaluate(tongjiang_pack, Dataset.model_validate(sample), YEAR)
 
 

@@ -82,7 +82,7 @@ def dataset_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def compared(dataset_files: dict[str, Path]) -> dict[str, tuple[Counter[Any], Counter[Any], Result]]:
+def compared(dataset_files: dict[str, Path], engine: str) -> dict[str, tuple[Counter[Any], Counter[Any], Result]]:
     """Per case: the library's outcomes as reference keys, the reference's, and the result."""
     loaded = {name: (load_dataset(path), reference.load(path)) for name, path in dataset_files.items()}
     out = {}

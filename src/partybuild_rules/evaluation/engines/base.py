@@ -19,8 +19,13 @@ The conditions are durable-rules JSON, restricted to what both engines mean the 
 - ``{"$lt": {"field": constant}}``, and ``$lte``, ``$gt``, ``$gte``, ``$neq`` (``$ne`` is read
   as ``$neq``): numbers compare as numbers, text as text, by code point;
 - ``{"field": {"p0": "other"}}``: equal to ``other`` of the fact matched by the earlier pattern
-  ``p0`` (also as the operand of a comparison);
-- ``{"$and": [...]}`` and ``{"$or": [...]}``, nested, never empty.
+  ``p0``. Equality only, standing in the pattern's top-level ``$and``, and every fact of the
+  ruleset has the fields on both sides, not ``None``: where one is missing, durable-rules fails
+  (error 311 or 312) or, worse, matches as if it were equal; both engines refuse such a fact with
+  :class:`EngineError` (the compiler joins on ``s``, which every fact has);
+- ``{"$and": [...]}`` and ``{"$or": [...]}``, nested, never empty. A fact that satisfies two
+  branches of an ``$or`` matches once (durable-rules fires once per branch; its duplicates are
+  dropped).
 
 A test on a field the fact lacks, or holds ``None``, fails (``$neq`` included). Each dict has
 exactly one key: durable-rules silently ignores every key after the first, and hangs on an empty
@@ -40,7 +45,8 @@ from ..compile import EngineRule, Program
 from ..facts import Fact
 
 __all__ = [
-    "ENGINES", "ENV_VAR", "Engine", "Fired", "Session", "check_program", "default_engine", "durable_condition",
+    "ENGINES", "ENV_VAR", "Engine", "Fired", "Session", "check_joined", "check_program", "default_engine",
+    "durable_condition", "joined_fields", "unavailable",
     "open_engine", "resolve_engine",
 ]
 
@@ -99,7 +105,7 @@ def _loader(name: str) -> Callable[[Program], Engine]:
 
 
 @lru_cache(maxsize=None)
-def _unavailable(name: str) -> str | None:
+def unavailable(name: str) -> str | None:
     """Why engine ``name`` cannot run here, or None when it can (an import that failed once is
     not retried on every evaluation)."""
     try:
@@ -112,7 +118,7 @@ def _unavailable(name: str) -> str | None:
 def default_engine() -> str:
     """durable-rules where it imports (Python 3.11 and 3.12), CLIPS otherwise."""
     for name in ENGINES:
-        if _unavailable(name) is None:
+        if unavailable(name) is None:
             return name
     raise EngineError("no rules engine imports here: install `durable-rules` (Python < 3.13) or `clipspy`")
 
@@ -128,7 +134,7 @@ def resolve_engine(name: str | None = None) -> str:
     wanted = name.strip().lower()
     if wanted not in ENGINES:
         raise EngineError(f"unknown {origin} `{name}`: choose one of {', '.join(ENGINES)}")
-    reason = _unavailable(wanted)
+    reason = unavailable(wanted)
     if reason is not None:
         others = [e for e in ENGINES if e != wanted]
         raise EngineError(f"the `{wanted}` engine cannot run here ({reason}); use {' or '.join(others)}")
@@ -153,26 +159,31 @@ def check_program(program: Program) -> None:
             if len(set(aliases)) != len(aliases) or not aliases:
                 problems.append(f"{rule.name}: pattern aliases must be distinct and at least one")
             for k, (alias, condition) in enumerate(rule.patterns):
-                problems += [f"{rule.name} ({alias}): {p}" for p in _check(condition, aliases[:k])]
+                problems += [f"{rule.name} ({alias}): {p}" for p in _check(condition, aliases[:k], True)]
     if problems:
         raise EngineError("the engine refused the compiled rules: " + "; ".join(problems))
 
 
-def _check(condition: Any, earlier: list[str]) -> list[str]:
+def _check(condition: Any, earlier: list[str], top: bool) -> list[str]:
+    """Problems of ``condition``; ``top`` while only ``$and`` lies between it and the pattern."""
     if not isinstance(condition, dict) or len(condition) != 1:
         return [f"a condition is a dict with exactly one key, got `{condition!r}`"]
     ((key, value),) = condition.items()
     if key in LOGIC:
         if not isinstance(value, list) or not value:
             return [f"`{key}` takes a non-empty list, got `{value!r}`"]
-        return [p for part in value for p in _check(part, earlier)]
+        return [p for part in value for p in _check(part, earlier, top and key == "$and")]
     if key in COMPARISONS:
         if not isinstance(value, dict) or len(value) != 1:
             return [f"`{key}` takes a dict with exactly one field, got `{value!r}`"]
         ((field, operand),) = value.items()
+        if isinstance(operand, dict):
+            return [f"`{key}` compares `{field}` to another fact: only equality may refer to an earlier pattern"]
         return _check_field(field, operand, earlier)
     if key.startswith("$"):
         return [f"unsupported operator `{key}`"]
+    if isinstance(value, dict) and not top:
+        return [f"`{key}` refers to another pattern inside `$or`: references stand in the top-level `$and`"]
     return _check_field(key, value, earlier)
 
 
@@ -195,10 +206,61 @@ def _check_field(field: Any, operand: Any, earlier: list[str]) -> list[str]:
     return []
 
 
-def durable_condition(condition: Any) -> Any:
-    """``condition`` in durable-rules' own spelling (``$ne`` becomes ``$neq``)."""
+def joined_fields(rules: tuple[EngineRule, ...]) -> frozenset[str]:
+    """The fields on either side of a reference between patterns, in any of ``rules``."""
+    found: set[str] = set()
+
+    def visit(condition: Any) -> None:
+        ((key, value),) = condition.items()
+        if key in LOGIC:
+            for part in value:
+                visit(part)
+        elif key not in COMPARISONS and isinstance(value, dict):
+            found.add(key)
+            found.update(value.values())
+
+    for rule in rules:
+        for _, condition in rule.patterns:
+            visit(condition)
+    return frozenset(found)
+
+
+def check_joined(fact: Fact, fields: frozenset[str]) -> None:
+    """Refuse a fact without a field (or with ``None`` in it) that takes part in a join."""
+    for name in fields:
+        if fact.get(name) is None:
+            raise EngineError(
+                f"a fact lacks field `{name}` (or it is None), which the rules join on "
+                f"(q={fact.get('q')}, s={fact.get('s')})"
+            )
+
+
+def durable_condition(condition: dict[str, Any]) -> dict[str, Any]:
+    """A pattern's condition as durable-rules reads it correctly: ``$ne`` spelt ``$neq``, and the
+    top-level ``$and`` flattened with its references first. durable-rules silently ignores a
+    reference that follows a nested ``$and`` or ``$or`` (the join is lost and unrelated facts
+    pair up); ``$and`` does not depend on order, so putting references first changes nothing else."""
+    conjuncts = _conjuncts(_spelt(condition))
+    joins = [c for c in conjuncts if _is_reference(c)]
+    ordered = joins + [c for c in conjuncts if not _is_reference(c)]
+    return ordered[0] if len(ordered) == 1 else {"$and": ordered}
+
+
+def _spelt(condition: Any) -> Any:
     if isinstance(condition, dict):
-        return {("$neq" if k == "$ne" else k): durable_condition(v) for k, v in condition.items()}
+        return {("$neq" if k == "$ne" else k): _spelt(v) for k, v in condition.items()}
     if isinstance(condition, list):
-        return [durable_condition(part) for part in condition]
+        return [_spelt(part) for part in condition]
     return condition
+
+
+def _conjuncts(condition: dict[str, Any]) -> list[dict[str, Any]]:
+    ((key, value),) = condition.items()
+    if key == "$and":
+        return [c for part in value for c in _conjuncts(part)]
+    return [condition]
+
+
+def _is_reference(condition: dict[str, Any]) -> bool:
+    ((key, value),) = condition.items()
+    return not key.startswith("$") and isinstance(value, dict)

@@ -67,7 +67,7 @@ from clips.values import clips_value  # type: ignore[import-untyped]
 from ...domain.errors import EngineError
 from ..compile import EngineRule, Program
 from ..facts import Fact
-from .base import COMPARISONS, INT64, Fired
+from .base import COMPARISONS, INT64, Fired, check_joined, joined_fields
 
 __all__ = ["Engine"]
 
@@ -115,6 +115,7 @@ class _Ruleset:
     template: bytes
     slots: dict[str, bytes]  # fact field -> slot name
     kinds: dict[str, frozenset[type]]  # fact field -> the constant types the rules compare it to
+    joined: frozenset[str]  # fields on either side of a reference
 
 
 class Engine:
@@ -144,7 +145,7 @@ class Engine:
             for rule in rules:
                 self._build(_defrule(f"pbr{i}", slots, rule, next(number)))
             self._rulesets.append(_Ruleset(
-                f"pbr{i}".encode(), {k: v.encode() for k, v in slots.items()}, _kinds(rules)
+                f"pbr{i}".encode(), {k: v.encode() for k, v in slots.items()}, _kinds(rules), joined_fields(rules)
             ))
         self._route = {qid: self._rulesets[i] for qid, i in program.route.items()}
 
@@ -157,8 +158,9 @@ class Engine:
         try:
             self._state.env.build(construct)
         except Exception as error:
-            raise EngineError(f"the engine refused the compiled rules: {error} {''.join(self._state.output)}"
-                              f"in {construct}") from error
+            said = "".join(self._state.output).strip()
+            self._state.output.clear()
+            raise EngineError(f"the engine refused the compiled rules: {said or error} in {construct}") from error
         _raise_output(self._state, "building the rules")
 
     @contextmanager
@@ -182,7 +184,9 @@ class Engine:
 class _Session:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._facts: list[Fact] = []
+        self._facts: dict[int, Fact] = {}
+        self._serial = itertools.count(1)
+        self._last = 0  # CLIPS's index of the last fact asserted
 
     def assert_all(self, facts: list[Fact]) -> list[Fired]:
         """Assert facts one by one in the given order; return what fired, in firing order."""
@@ -194,22 +198,33 @@ class _Session:
             ruleset = engine._route.get(fact["q"])
             if ruleset is None:
                 continue
-            self._facts.append(fact)
-            serial = len(self._facts)
+            check_joined(fact, ruleset.joined)
+            serial = next(self._serial)
+            self._facts[serial] = fact
             values = [(slot, _value(fact, name, ruleset.kinds[name])) for name, slot in ruleset.slots.items()]
             try:
-                _assert(env, ruleset.template, values, serial)
+                index = _assert(env, ruleset.template, values, serial)
+                if index <= self._last:
+                    raise EngineError(
+                        f"the engine refused a fact as already seen (q={fact['q']}, s={fact.get('s')}); "
+                        "outcomes would be incomplete"
+                    )
+                self._last = index
                 env.run()
             except EngineError:
                 raise
             except Exception as error:
                 raise EngineError(f"the engine failed on a fact (q={fact['q']}): {error}") from error
             _raise_output(state, f"a fact (q={fact['q']}, s={fact.get('s')})")
-            for number, ids in sorted(state.pending):
-                rule = engine._rules[number]
-                aliases = [alias for alias, _ in rule.patterns]
-                fired.append(Fired(rule, {a: dict(self._facts[i - 1]) for a, i in zip(aliases, ids)}))
-            state.pending.clear()
+            try:
+                for number, ids in sorted(state.pending):
+                    rule = engine._rules[number]
+                    aliases = [alias for alias, _ in rule.patterns]
+                    fired.append(Fired(rule, {a: dict(self._facts[i]) for a, i in zip(aliases, ids)}))
+            except Exception as error:
+                raise EngineError(f"a rule action failed: {error!r}") from error
+            finally:
+                state.pending.clear()
         return fired
 
 
@@ -223,10 +238,12 @@ def _raise_output(state: _State, doing: str) -> None:
 # -- facts -------------------------------------------------------------------------------------
 
 
-def _assert(env: Any, template: bytes, values: list[tuple[bytes, Any]], serial: int) -> None:
-    """Assert one fact through CLIPS's fact builder. clipspy's ``Template.assert_fact`` returns a
-    wrapper that retains the fact until the wrapper is collected; with those released later,
-    each ``run`` took time in proportion to the facts so far (a session grew quadratically)."""
+def _assert(env: Any, template: bytes, values: list[tuple[bytes, Any]], serial: int) -> int:
+    """Assert one fact through CLIPS's fact builder; return its fact index (an equal fact already
+    present is returned instead of a new one, with its older index). clipspy's
+    ``Template.assert_fact`` returns a wrapper that retains the fact until the wrapper is
+    collected; with those released later, each ``run`` took time in proportion to the facts so
+    far (a session grew quadratically)."""
     handle = env._env
     builder = environment_builder(handle, "fact")
     if lib.FBSetDeftemplate(builder, template) != lib.FBE_NO_ERROR:
@@ -236,8 +253,10 @@ def _assert(env: Any, template: bytes, values: list[tuple[bytes, Any]], serial: 
             raise EngineError(f"the engine refused slot {slot.decode()} = {value!r}")
     if lib.FBPutSlot(builder, b"id", clips_value(handle, value=serial)) != 0:
         raise EngineError("the engine refused a fact id")
-    if lib.FBAssert(builder) == ffi.NULL:
+    fact = lib.FBAssert(builder)
+    if fact == ffi.NULL:
         raise EngineError(f"the engine refused a fact (error {lib.FBError(handle)})")
+    return int(lib.FactIndex(fact))
 
 
 

@@ -14,7 +14,9 @@
 - Facts are asserted one at a time (the batch call crashed the process on mixed batches), in the
   caller's fixed order, and each session (one community partition) is deleted afterwards.
 - The firings one fact causes come in an order of durable's own (for joins, not the order of the
-  facts); they are sorted into the order both engines share (:mod:`.base`). The ``sid`` and ``id``
+  facts); they are sorted into the order both engines share (:mod:`.base`). A fact that
+  satisfies two branches of an ``$or`` fires the rule once per branch (durable compiles each
+  branch to a rule of its own): a combination of facts already fired is dropped. The ``sid`` and ``id``
   it needs are added to a copy of each fact and removed from what fired.
 - Conditions: durable reads only the first key of a dict and hangs on an empty ``$and``;
   :func:`.base.check_program` refuses both before durable sees them. Its "not equal" is spelt
@@ -42,7 +44,7 @@ from durable import engine as durable_engine  # type: ignore[import-untyped]
 from ...domain.errors import EngineError
 from ..compile import OPEN_QUERY, EngineRule, Program
 from ..facts import Fact
-from .base import Fired, durable_condition
+from .base import Fired, check_joined, durable_condition, joined_fields
 
 warnings.filterwarnings(
     "ignore", message=r"datetime\.datetime\.utcfromtimestamp\(\) is deprecated",
@@ -83,6 +85,8 @@ class Engine:
             }
             definitions[name][OPEN_QUERY] = {"all": [{"m": {"q": OPEN_QUERY}}], "run": _opened}
         self._route = {qid: self._names[i] for qid, i in program.route.items()}
+        joined = [joined_fields(rules) for rules in program.rulesets]
+        self._joined = {qid: joined[i] for qid, i in program.route.items()}
         try:
             self._host = _QuietHost(definitions)
         except Exception as error:  # durable raises bare Exception on bad definitions
@@ -138,6 +142,7 @@ class _Session:
         self._engine = engine
         self._sid = sid
         self._serial = itertools.count(1)
+        self._seen: set[tuple[int, tuple[int, ...]]] = set()
 
     def open(self, rulesets: list[str]) -> None:
         # A matched first fact creates the session's state the way durable expects; deleting the
@@ -156,6 +161,7 @@ class _Session:
                 continue
             if "sid" in fact or "id" in fact:
                 raise EngineError(f"a fact may not have the fields `sid` or `id` (q={fact['q']})")
+            check_joined(fact, engine._joined[fact["q"]])
             message = {**fact, "sid": self._sid, "id": next(self._serial)}
             try:
                 engine._host.assert_fact(ruleset, message)
@@ -171,7 +177,10 @@ class _Session:
             errors = engine._errors.get(self._sid)
             if errors:
                 raise EngineError("a rule action failed: " + "; ".join(errors))
-            fired += [f for _, f in sorted(pending, key=lambda p: p[0])]
+            for key, one in sorted(pending, key=lambda p: p[0]):
+                if key not in self._seen:
+                    self._seen.add(key)
+                    fired.append(one)
             pending.clear()
         return fired
 
