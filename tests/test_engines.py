@@ -263,6 +263,19 @@ def test_the_result_records_its_engine(tongjiang_pack: Pack, example_result: Res
     assert json.loads(example_result.to_json())["engine"] == engine
 
 
+def test_durable_emits_no_deprecation_warning(engine: str) -> None:
+    """On Python 3.12 durable called ``datetime.utcfromtimestamp`` on every session and action."""
+    if engine != "durable":
+        pytest.skip("a trap of the durable engine")
+    import warnings
+
+    prog = program([rule("r", ("m", {"$and": [{"q": "a"}, {"x": 1}]}))])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert len(fire("durable", prog, [{"q": "a", "x": 1}] * 5)) == 5
+    assert [str(w.message) for w in caught if "utcfromtimestamp" in str(w.message)] == []
+
+
 # -- CLIPS traps --------------------------------------------------------------------------------
 
 

@@ -22,14 +22,18 @@
   :func:`.base.check_program` refuses both before durable sees them. Its "not equal" is spelt
   ``$neq``; ``$ne`` is rewritten to it. It coerces some mixed comparisons (``"3"`` is below 5):
   the program never compares a field to constants of another type (CLIPS refuses such facts).
-- On Python 3.12 every session start calls ``datetime.utcfromtimestamp``, deprecated there: that
-  one warning, from durable's engine module, is filtered here and nowhere else.
+- On Python 3.12 durable's ``_unix_now`` (its elapsed-time bookkeeping, called on every session
+  and action) calls ``datetime.utcfromtimestamp``, deprecated there: ~400,000 warnings in a test
+  run. That one warning, from durable's engine module, is filtered here and nowhere else; and as
+  pytest turns DeprecationWarnings back on inside every test, ``_unix_now`` is also replaced by
+  the same computation without the deprecated call (naive local now minus the naive epoch).
 - durable-rules 2.0.28 does not import on Python 3.13 (``PyEval_CallObject`` was removed): the
   package depends on it only below 3.13, and :mod:`.base` picks CLIPS where it is missing.
 """
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import threading
 import uuid
@@ -50,6 +54,17 @@ warnings.filterwarnings(
     "ignore", message=r"datetime\.datetime\.utcfromtimestamp\(\) is deprecated",
     category=DeprecationWarning, module=r"durable\.engine",
 )
+_EPOCH = datetime.datetime(1970, 1, 1)
+
+
+def _unix_now() -> float:
+    """durable's ``_unix_now`` exactly, without ``utcfromtimestamp`` (``utcfromtimestamp(0)`` is
+    the naive 1970-01-01 00:00)."""
+    return (datetime.datetime.now() - _EPOCH).total_seconds()
+
+
+if hasattr(durable_engine, "_unix_now"):
+    durable_engine._unix_now = _unix_now
 
 __all__ = ["Engine"]
 
