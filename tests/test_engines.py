@@ -548,3 +548,52 @@ def test_both_engines_give_identical_outcomes_on_random_datasets(tongjiang_pack:
     with Evaluator(pack, "durable") as a, Evaluator(pack, "clips") as b:
         durable, clips_result = a.evaluate(dataset, YEAR), b.evaluate(dataset, YEAR)
     assert _outcomes_json(durable) == _outcomes_json(clips_result)
+
+
+# -- the command line ------------------------------------------------------------------------------
+
+
+def _cli(*argv: str) -> tuple[int, str, str]:
+    import io
+
+    from partybuild_rules.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    return main(list(argv), out, err), out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def tiny_file(tmp_path_factory: pytest.TempPathFactory, community_subset: Any) -> str:
+    from partybuild_rules.data.generate import write_dataset
+
+    path = tmp_path_factory.mktemp("tiny") / "tiny.json"
+    write_dataset(path, community_subset(["C02"]))
+    return str(path)
+
+
+@pytest.mark.parametrize("command", [
+    ["evaluate", "--format", "json"], ["validate"], ["explain", "C02"], ["test", "--case", "R1"],
+    ["diff", "--base", "minimum_income=1270.00", "--new", "minimum_income=1300.00"],
+    ["check", "--only", "tiers", "--max-examples", "2"],
+])
+def test_every_evaluating_command_takes_engine(engine: str, command: list[str], tiny_file: str) -> None:
+    """``--engine`` is accepted by every command that evaluates; an unknown one is a usage error."""
+    data = ["--data", tiny_file] if command[0] in ("evaluate", "explain", "diff") else []
+    code, out, err = _cli(*command, *data, "--engine", engine)
+    assert code == 0, err
+    if command[0] == "evaluate":
+        assert json.loads(out)["engine"] == engine
+    assert _cli(*command, "--engine", "drools")[0] == 2
+
+
+def test_the_environment_chooses_the_engine(monkeypatch: pytest.MonkeyPatch, tiny_file: str, engine: str) -> None:
+    """``PARTYBUILD_ENGINE`` chooses when ``--engine`` does not; a bad value is an engine error (3)."""
+    other = next((e for e in ENGINES if e != engine and unavailable(e) is None), engine)
+    monkeypatch.setenv("PARTYBUILD_ENGINE", other)
+    code, out, _ = _cli("evaluate", "--format", "json", "--data", tiny_file)
+    assert code == 0 and json.loads(out)["engine"] == other
+    code, out, _ = _cli("evaluate", "--format", "json", "--data", tiny_file, "--engine", engine)
+    assert code == 0 and json.loads(out)["engine"] == engine
+    monkeypatch.setenv("PARTYBUILD_ENGINE", "drools")
+    code, _, err = _cli("evaluate", "--data", tiny_file)
+    assert code == 3 and "unknown PARTYBUILD_ENGINE `drools`" in err
