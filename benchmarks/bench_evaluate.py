@@ -73,16 +73,17 @@ def main() -> int:
             else:
                 path = str(Path(folder) / f"scale{scale}.json")
                 write_dataset(Path(path), generate(scale=scale, year=args.year))
-            for engine in args.engines:
-                runs = []
-                for _ in range(args.runs):
+            runs: dict[str, list[dict[str, object]]] = {engine: [] for engine in args.engines}
+            for _ in range(args.runs):  # engines alternate, so that a change of load hits both alike
+                for engine in args.engines:
                     output = subprocess.run(
                         [sys.executable, __file__, "--child", path, "--year", str(args.year), "--engine", engine],
                         check=True, capture_output=True, text=True,
                     ).stdout
-                    runs.append(json.loads(output))
-                    print(json.dumps({"scale": scale, **runs[-1]}), flush=True)
-                medians.append({"scale": scale, **runs[0], **{f: statistics.median(r[f] for r in runs) for f in FIELDS}})
+                    runs[engine].append(json.loads(output))
+                    print(json.dumps({"scale": scale, **runs[engine][-1]}), flush=True)
+            for engine, done in runs.items():
+                medians.append({"scale": scale, **done[0], **{f: statistics.median(r[f] for r in done) for f in FIELDS}})  # type: ignore[type-var]
     print()
     print("| scale | engine | events | load pack | load data | evaluate | JSON | total | peak memory |")
     print("|---|---|---|---|---|---|---|---|---|")
