@@ -218,8 +218,9 @@ class Result(_Out):
     pack_version: str
     dataset: str
     year: int
-    engine: str
-    """The rules engine that produced the outcomes: ``durable`` or ``clips``."""
+    engine: str = ""
+    """The rules engine that produced the outcomes: ``durable`` or ``clips`` (empty in a result
+    not made by an evaluator)."""
     parameters: dict[str, str]
     outcomes: tuple[Outcome, ...]
     warnings: tuple[Notice, ...] = ()

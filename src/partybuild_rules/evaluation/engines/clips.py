@@ -277,6 +277,8 @@ def _value(fact: Fact, name: str, kinds: frozenset[type]) -> Any:
             f"fact field `{name}` holds {type(value).__name__} `{value}` (q={fact['q']}): the engine "
             "takes text, whole numbers or 0/1"
         )
+    if value == "" and kinds == {int}:
+        return _NIL  # a value not recorded, where the rules compare numbers: no test holds
     if kinds and type(value) not in kinds:
         wanted = " or ".join(sorted("text" if k is str else "a number" for k in kinds))
         raise EngineError(
