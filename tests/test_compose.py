@@ -460,7 +460,7 @@ def test_cli_several_policies() -> None:
                 out, err)
     assert code == 0, err.getvalue()
     assert "V1.volunteer-service" in out.getvalue() and "C3.quarterly-activity" in out.getvalue()  # per rule
-    text = main_output(["validate", str(bundled_pack()), str(VOLUNTEER)])
+    text = main_output(["validate", "--lang", "en", str(bundled_pack()), str(VOLUNTEER)])
     rules = len(load_pack(bundled_pack()).rules) + 1
     assert text.startswith(f"ok: pack `tongjiang+volunteer-service` 1.0.0+0.1.0: {rules} rules")
 
