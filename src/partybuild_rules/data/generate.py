@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .generate_packs import add_pack_records
+from .resources import bundled_policies
 
 __all__ = ["generate", "write_dataset"]
 
@@ -1035,10 +1036,6 @@ def _numbered(events: list[Record]) -> list[Record]:
 # --- Public API ----------------------------------------------------------------------------
 
 
-EXTRA_MEMBERS = 300
-"""Members who are not in service (retirees, students, …) per block, for the dues pack."""
-
-
 def generate(*, scale: int = 1, seed: int = 2024, year: int = 2024) -> dict[str, Any]:
     """A synthetic dataset shaped like :class:`partybuild_rules.domain.model.Dataset`, as plain JSON data.
 
@@ -1073,7 +1070,7 @@ def generate(*, scale: int = 1, seed: int = 2024, year: int = 2024) -> dict[str,
         "ratings": ratings,
         "events": _numbered(events),
     }
-    add_pack_records(data, seed=seed, year=year, extra_members=EXTRA_MEMBERS * scale)
+    add_pack_records(data, seed=seed, year=year, scale=scale, policies=bundled_policies())
     return data
 
 
