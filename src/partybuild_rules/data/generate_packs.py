@@ -151,8 +151,8 @@ def _events(rng: random.Random, pack: Pack, event_type: str, rule: Mapping[str, 
             pause = rule.get("pause") or {}
             gap: tuple[int, int] | None = None
             if rng.random() < float(pause.get("share", 0)):
-                first = rng.randrange(len(months))
-                gap = (first, first + rng.randint(*pause.get("months", (3, 3))))
+                paused = rng.randrange(len(months))
+                gap = (paused, paused + rng.randint(*pause.get("months", (3, 3))))
             for index, (y, m) in enumerate(months):
                 if gap is not None and gap[0] <= index < gap[1]:
                     continue
@@ -161,9 +161,9 @@ def _events(rng: random.Random, pack: Pack, event_type: str, rule: Mapping[str, 
                 day = date(y, m, rng.randint(1, 28))
                 out.append(_event(rng, pack, event_type, rule, member, day, f"{y}-{m:02d}"))
         else:
-            first = max(start, date(year - 1, 1, 1))
+            earliest = max(start, date(year - 1, 1, 1))
             for _ in range(rng.choice(rule.get("per_year", [1]))):
-                day = first + timedelta(days=rng.randint(0, (end - first).days))
+                day = earliest + timedelta(days=rng.randint(0, (end - earliest).days))
                 out.append(_event(rng, pack, event_type, rule, member, day, f"{day.year}-{day.month:02d}"))
     return out
 
