@@ -17,7 +17,7 @@ from ..domain.errors import PolicyError, Problem
 from ..domain.model import SubjectKind
 from ..domain.money import to_decimal
 from ..domain.periods import Granularity
-from ..policy.documents import Condition, GeneralStreak, Rule, RuleKind, ScoreItem
+from ..policy.documents import Condition, EventFilter, GeneralStreak, Rule, RuleKind, ScoreItem
 from ..policy.pack import rule_stages
 from .measures import Leaf, engine_condition, leaves_of
 from ..policy.expr import names as formula_names
@@ -178,10 +178,10 @@ def _stage(pack: Pack, rule: Rule) -> int:
 
 
 def _filter(model: Any) -> dict[str, Any]:
-    """An event filter as plain field tests: ``type``, core fields, then ``where``'s fields."""
-    plain = {k: (v.value if hasattr(v, "value") else v) for k, v in model.model_dump().items()
-             if v is not None and k not in ("where", "dated_by")}
-    return {**plain, **dict(getattr(model, "where", {}))}
+    """An event or activity filter as plain field tests."""
+    if isinstance(model, EventFilter):
+        return model.tests()
+    return {k: (v.value if hasattr(v, "value") else v) for k, v in model.model_dump().items() if v is not None}
 
 
 def _query(pack: Pack, rule: Rule, subject: SubjectKind) -> Query:

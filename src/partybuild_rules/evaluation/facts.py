@@ -679,10 +679,7 @@ class Measurer:
         cached = self._grouped.get(key)
         if cached is not None:
             return cached
-        filter_ = {k: (v.value if hasattr(v, "value") else v) for k, v in measure.events.model_dump().items()
-                   if v is not None and k not in ("where", "dated_by")}
-        filter_.update(measure.events.where)
-        by_subject = self.index.events_by_subject(kind, filter_)
+        by_subject = self.index.events_by_subject(kind, measure.events.tests())
         formula = None
         if condition.sum is not None and condition.sum.value is not None:
             from ..policy.expr import parse_expr

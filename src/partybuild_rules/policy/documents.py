@@ -197,6 +197,12 @@ class EventFilter(_Doc):
     where: dict[str, Union[StrictBool, int, str]] = {}
     dated_by: str = "date"
 
+    def tests(self) -> dict[str, Any]:
+        """The filter as plain field tests: ``type``, the core fields given, then ``where``'s."""
+        plain = {k: (v.value if hasattr(v, "value") else v) for k, v in self.model_dump().items()
+                 if v is not None and k not in ("where", "dated_by")}
+        return {**plain, **self.where}
+
 
 class ActivityFilter(_Doc):
     kind: ActivityKind | None = None

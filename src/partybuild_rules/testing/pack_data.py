@@ -205,8 +205,7 @@ def _steer_measure(
     in_year = (max(raw["covers"]["start"], date(year, 1, 1)), raw["covers"]["end"])
     if in_year[0] > in_year[1]:
         return
-    filter_ = {k: v for k, v in measure.events.model_dump().items() if v is not None and k not in ("where", "dated_by")}
-    filter_.update(measure.events.where)
+    filter_ = measure.events.tests()
     if wants_more:
         limit = bound[1] if name == "between" else bound
         target = int(to_decimal(resolve(pack, limit))) + 1 if condition.count is not None else d.number(1, 3)

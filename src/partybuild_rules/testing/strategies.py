@@ -781,9 +781,7 @@ def _steer(d: _Draw, pack: Pack, rule: Rule, raw: dict[str, Any], year: int, sub
     for item in rule.score or ():
         measure = item.sum or item.count
         if measure is not None:  # a burst of counted events, so that totals reach every tier
-            filter_ = {k: v for k, v in measure.events.model_dump().items()
-                       if v is not None and k not in ("where", "dated_by")}
-            filter_.update(measure.events.where)
+            filter_ = measure.events.tests()
             for _ in range(d.number(0, 30)):
                 event = counted(raw, filter_, kind, subject, d.day(in_year))
                 if event is None:
