@@ -101,6 +101,14 @@ def test_warn_in_every_format(tmp_path: Path) -> None:
     assert f"data-value='{count}'" in page.read_text(encoding="utf-8")
 
 
+def test_warn_takes_the_engine_like_evaluate(engine: str) -> None:
+    """warn --engine NAME evaluates on that engine; the warnings do not depend on it."""
+    code, out, err = run("warn", "--as-of", "2024-09-30", "--format", "json", "--data", str(SMALL), "--engine", engine)
+    assert code == Exit.OK, err
+    default = run("warn", "--as-of", "2024-09-30", "--format", "json", "--data", str(SMALL))[1]
+    assert json.loads(out) == json.loads(default)
+
+
 def test_xlsx_and_html_need_an_output_file() -> None:
     code, _, err = run("evaluate", "--format", "xlsx")
     assert code == Exit.USAGE and "需要 `--output 文件`" in err

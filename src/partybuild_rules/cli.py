@@ -81,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
                                  help="re-run the evaluations an audit file recorded and compare digests (复核)")
     replay.add_argument("audit_file", type=Path, help="an audit file written by `evaluate --audit`")
 
-    warn = commands.add_parser("warn", parents=[common], help="subjects about to trigger a rule (预警)")
+    warn = commands.add_parser("warn", parents=[common, engine], help="subjects about to trigger a rule (预警)")
     data_options(warn)
     warn.add_argument("--as-of", dest="as_of", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
                       help="warn from the records dated on or before this day (default: the dataset's last day)")
@@ -424,7 +424,7 @@ def _warn(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
     _needs_output(args)
     pack, data, _ = _load(args, err)
     as_of = args.as_of or data.covers.end
-    report = early_warnings(pack, data, as_of, within_days=args.within)
+    report = early_warnings(pack, data, as_of, within_days=args.within, engine=args.engine)
     lang = args.lang
     if args.format == "xlsx":
         warnings_xlsx(args.output, report, lang)

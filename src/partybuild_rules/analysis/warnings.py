@@ -90,8 +90,10 @@ class WarningReport(BaseModel):
         return dict(counts)
 
 
-def early_warnings(pack: Pack, data: Dataset, as_of: date, *, within_days: int | None = None) -> WarningReport:
-    """The warnings of ``data`` as of ``as_of``, looking ``within_days`` (default 30) ahead."""
+def early_warnings(pack: Pack, data: Dataset, as_of: date, *, within_days: int | None = None,
+                   engine: str | None = None) -> WarningReport:
+    """The warnings of ``data`` as of ``as_of``, looking ``within_days`` (default 30) ahead, on ``engine``
+    (``durable`` or ``clips``; default as for :func:`evaluate`)."""
     within = WITHIN_DAYS if within_days is None else within_days
     if within < 0:
         raise DataError([Problem(f"`--within {within}` must not be negative", None, "usage")])
@@ -103,8 +105,8 @@ def early_warnings(pack: Pack, data: Dataset, as_of: date, *, within_days: int |
         horizon = date(year, 12, 31)  # one evaluated year at a time
     stretched = _stretched(cut, horizon)
     filled, added = _fill_scores(stretched, as_of)
-    now = evaluate(pack, cut, year)
-    projected = evaluate(pack, filled, year)
+    now = evaluate(pack, cut, year, engine=engine)
+    projected = evaluate(pack, filled, year, engine=engine)
     fired = {_key(o) for o in now.outcomes}
     unconditional: set[tuple[str, str, str]] = set()
     if as_of < horizon:
