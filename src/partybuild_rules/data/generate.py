@@ -1036,11 +1036,13 @@ def _numbered(events: list[Record]) -> list[Record]:
 # --- Public API ----------------------------------------------------------------------------
 
 
-def generate(*, scale: int = 1, seed: int = 2024, year: int = 2024) -> dict[str, Any]:
+def generate(*, scale: int = 1, seed: int = 2024, year: int = 2024, pack_records: bool = True) -> dict[str, Any]:
     """A synthetic dataset shaped like :class:`partybuild_rules.domain.model.Dataset`, as plain JSON data.
 
     ``scale`` repeats the report's numbers (scale 10: 90 communities, 1,600 units, 21,740
-    in-service members); the events cover {year-1}-07-01 .. {year}-12-31.
+    in-service members); the events cover {year-1}-07-01 .. {year}-12-31. With ``pack_records``
+    (the default) the records the other bundled packs' recipes describe are added; without, the
+    dataset holds the Tongjiang records alone (what the benchmarks measure).
     """
     if scale < 1:
         raise ValueError(f"scale must be at least 1, not {scale}")
@@ -1070,7 +1072,8 @@ def generate(*, scale: int = 1, seed: int = 2024, year: int = 2024) -> dict[str,
         "ratings": ratings,
         "events": _numbered(events),
     }
-    add_pack_records(data, seed=seed, year=year, scale=scale, policies=bundled_policies())
+    if pack_records:
+        add_pack_records(data, seed=seed, year=year, scale=scale, policies=bundled_policies())
     return data
 
 
