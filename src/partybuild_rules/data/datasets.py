@@ -10,6 +10,7 @@ from typing import Any, Sequence
 
 from pydantic import TypeAdapter, ValidationError
 
+from ..domain.collector import collector_paused
 from ..domain.errors import DataError, Problem, bounded
 from ..domain.model import Coverage, Dataset, integrity_problems
 from ..policy.declarations import declaration_problems
@@ -32,6 +33,11 @@ def load_dataset(
     header). Nothing is dropped: a dataset with any problem is refused whole. Attributes and event
     types must be declared by one of ``packs`` or by a pack the dataset names in ``declared_by``.
     ``limits`` bounds the file's size, nesting, records per section and problems listed."""
+    with collector_paused():
+        return _load(path, packs, limits)
+
+
+def _load(path: str | Path, packs: Pack | Sequence[Pack], limits: Limits) -> Dataset:
     if Path(path).suffix.lower() in LEDGER_SUFFIXES:
         from .ledger import load_ledger
 

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+from ..domain.collector import collector_paused
 from ..domain.errors import DataError, Problem
 from ..domain.model import Dataset, SubjectKind
 from ..domain.money import round_to, to_decimal
@@ -42,6 +43,7 @@ from ..data.datasets import check_declared
 from .crosscheck import rating_tier_problems
 from .engines.base import Fired, open_engine, resolve_engine
 from .measures import bound_value, holds
+from .prefilter import FactFilter
 from .warnings import dataset_warnings
 
 __all__ = ["Evaluator", "evaluate", "Progress", "hidden_fields"]
@@ -81,6 +83,7 @@ class Evaluator:
             and not calls(parse_expr(rule.amount))
         }
         self._dated = {rule.id: [n for n in parameters_of(pack, rule) if n in pack.dated] for rule in pack.rules}
+        self._filter = FactFilter(self.program)
 
     def hidden(self, query: Query) -> set[str]:
         """The fields of ``query``'s facts that are never shown (see :func:`hidden_fields`)."""
@@ -98,7 +101,8 @@ class Evaluator:
 
     def evaluate(self, data: Dataset, year: int, progress: Progress | None = None) -> Result:
         """Evaluate ``year`` of ``data``; outcomes come sorted, with provenance."""
-        return self._run(data, year, progress, None)
+        with collector_paused():
+            return self._run(data, year, progress, None)
 
     def evaluate_watching(
         self, data: Dataset, year: int, subject: str
@@ -106,7 +110,8 @@ class Evaluator:
         """Evaluate, and also return every fact derived for ``subject`` (an id), with its query:
         what explanations of near misses are made from."""
         watched: list[tuple[Query, F.Fact]] = []
-        result = self._run(data, year, None, (subject, watched))
+        with collector_paused():
+            result = self._run(data, year, None, (subject, watched))
         return result, watched
 
     def _run(
@@ -150,7 +155,8 @@ class Evaluator:
         for stage in stages:
             queries = [q for q in self.program.queries if q.stage == stage]
             ratings = F.current_ratings(index, computed)
-            partitions = self._partitioned(index, queries, computed, ratings, reprimanded, measurer)
+            partitions = self._partitioned(index, queries, computed, ratings, reprimanded, measurer,
+                                           explaining=watch is not None)
             if watch is not None:
                 watch[1].extend(
                     (self._by_qid[fact["q"]], fact)
@@ -192,8 +198,13 @@ class Evaluator:
         ratings: dict[Key, str],
         reprimanded: set[Key],
         measurer: F.Measurer,
+        *,
+        explaining: bool = False,
     ) -> dict[str, list[F.Fact]]:
+        """The facts of ``queries`` per community. Facts no engine rule can match are near
+        misses: kept only when ``explaining`` (see :mod:`.prefilter`)."""
         partitions: dict[str, list[F.Fact]] = defaultdict(list)
+        may_fire = self._filter.may_fire
         for query in queries:
             for subject, fields in _derive(index, query, computed, ratings, measurer, self.pack):
                 fact: F.Fact = {"q": query.qid, "s": subject.id, **fields}
@@ -202,7 +213,8 @@ class Evaluator:
                     fact[f"s_{name}"] = F.engine_value(value) if value is not None and not isinstance(value, str) else value
                 if query.needs_reprimanded:
                     fact["reprimanded"] = int((subject.kind, subject.id) in reprimanded)
-                partitions[subject.community].append(fact)
+                if explaining or may_fire(fact):
+                    partitions[subject.community].append(fact)
         return partitions
 
     # -- outcomes ---------------------------------------------------------------------------

@@ -172,8 +172,11 @@ class Index:
             cached = defaultdict(list)
             others = [(k, v) for k, v in wanted.items() if k != "type"]
             events = self.by_type.get(wanted.get("type", ""), [])
-            if others:
+            if others and events and isinstance(events[0], PackEvent):
                 events = [e for e in events if all(self.event_value(e, k) == v for k, v in others)]
+            elif others:  # core events: enumerations are text enums, equal to their values
+                for name, value in others:
+                    events = [e for e in events if getattr(e, name, None) == value]
             if events:
                 involved = _INVOLVED.get(events[0].type, {}).get(kind) or self._pack_involved(events[0].type, kind)
                 units = self.unit_community
