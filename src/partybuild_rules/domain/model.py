@@ -448,9 +448,10 @@ def integrity_problems(
 
     def unique(section: str, records: tuple[_Record, ...], key: str = "id") -> set[str]:
         counts = Counter(getattr(record, key) for record in records)
-        for index, record in enumerate(records):
-            if counts[getattr(record, key)] > 1:
-                problems.append(((section, index, key), f"duplicate id `{getattr(record, key)}`"))
+        if len(counts) != len(records):  # some id is repeated: name every record that holds one
+            for index, record in enumerate(records):
+                if counts[getattr(record, key)] > 1:
+                    problems.append(((section, index, key), f"duplicate id `{getattr(record, key)}`"))
         for value in counts:
             if len(value) == 18 and _NATIONAL_ID.match(value):
                 index = next(i for i, r in enumerate(records) if getattr(r, key) == value)
@@ -517,20 +518,27 @@ def integrity_problems(
         "finding": set(finding_counts),
     }
     covers = data.covers
+    start, end = covers.start, covers.end
+    # per event type, its references with the ids they may name (paths are built only for problems)
+    singles = {kind: tuple((field, what, known[what]) for field, what in refs) for kind, refs in _EVENT_REFS.items()}
+    lists = {kind: tuple((field, what, known[what]) for field, what in refs) for kind, refs in _EVENT_LISTS.items()}
     for i, event in enumerate(data.events):
         at = ("events", i)
-        if not covers.start <= event.date <= covers.end:
+        day = event.date
+        if day < start or day > end:
             problems.append(
                 (at + ("date",), f"date {event.date} is outside the covered dates {covers.start}..{covers.end}")
             )
-        for field, what in _EVENT_REFS.get(event.type, ()):
-            ref(at + (field,), getattr(event, field), known[what], what)
-        for field, what in _EVENT_LISTS.get(event.type, ()):
+        for field, what, ids_known in singles.get(event.type, ()):
+            value = getattr(event, field)
+            if value is not None and value not in ids_known:
+                ref(at + (field,), value, ids_known, what)
+        for field, what, ids_known in lists.get(event.type, ()):
             ids = getattr(event, field)
             distinct = set(ids)
-            if not distinct <= known[what]:
+            if not distinct <= ids_known:
                 for j, value in enumerate(ids):
-                    ref(at + (field, j), value, known[what], what)
+                    ref(at + (field, j), value, ids_known, what)
             if len(distinct) != len(ids):
                 listed(at + (field,), ids, what)
         if isinstance(event, (Inspection, Assessment)):

@@ -51,8 +51,9 @@ def _field(name: str) -> Callable[[Any, Mapping[str, str]], tuple[str, ...]]:
 
 
 def _many(name: str) -> Callable[[Any, Mapping[str, str]], tuple[str, ...]]:
-    # an event counts once for each subject, however often the subject is listed
-    return lambda event, _: tuple(dict.fromkeys(getattr(event, name)))
+    # an event counts once for each subject: a dataset that lists a subject twice in one event
+    # is refused when it is read (``integrity_problems``), so the list is taken as it is
+    return lambda event, _: getattr(event, name)
 
 
 _M, _U, _C = SubjectKind.MEMBER, SubjectKind.UNIT, SubjectKind.COMMUNITY
