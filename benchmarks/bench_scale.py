@@ -37,8 +37,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 GIB = 1024 * 1024 * 1024
@@ -169,7 +170,7 @@ def progress(message: str) -> None:
 
 
 def child(*arguments: str) -> Run:
-    done = subprocess.run([sys.executable, __file__, *arguments], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, __file__, *arguments], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         sys.stderr.write(done.stderr)
         raise SystemExit(f"a benchmark process failed ({' '.join(arguments[:2])}), exit status {done.returncode}")

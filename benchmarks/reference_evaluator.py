@@ -34,10 +34,11 @@ import sys
 import time
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 __all__ = ["DEFAULTS", "Outcome", "evaluate", "load"]
 
@@ -63,7 +64,7 @@ DEFAULTS: dict[str, Any] = {
     "rating_tiers": ((Decimal(90), "好"), (Decimal(80), "较好"), (Decimal(60), "一般"), (Decimal(0), "差")),
     "review_tiers": ((Decimal(85), "满意"), (Decimal(60), "基本满意"), (Decimal(0), "不满意")),
     "commend_min_activities": 25,
-    "balance_tolerance": Decimal("2"),
+    "balance_tolerance": Decimal(2),
     "balance_max_moves": 10,
 }
 
@@ -188,8 +189,8 @@ def evaluate(data: Record, year: int, params: Mapping[str, Any] | None = None) -
             meetings[(event["community"], f"{day[:4]}-{_HALF[day[5:7]]}")] += 1
         # any other type is a record of another pack: not a Tongjiang rule's concern
 
-    for seen in present.values():
-        seen.sort()
+    for taken_months in present.values():
+        taken_months.sort()
     out: list[Outcome] = []
     append = out.append
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib.util
 from collections import Counter
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -21,7 +21,7 @@ BENCHMARK_REFERENCE = Path(__file__).resolve().parent.parent / "benchmarks" / "r
 Key = tuple[str, str, str, "Decimal | None"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def fast() -> ModuleType:
     spec = importlib.util.spec_from_file_location("reference_evaluator", BENCHMARK_REFERENCE)
     assert spec is not None and spec.loader is not None
@@ -45,7 +45,7 @@ def ends_on(raw: dict[str, Any], last: str) -> dict[str, Any]:
             "events": [e for e in raw["events"] if e["date"] <= last]}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _compared(path: str) -> dict[str, tuple[Counter[Key], Counter[Key]]]:
     raw = reference.load(path)
     cases = {"2024": (raw, 2024), "2023": (raw, 2023), "cut-2024-10-20": (ends_on(raw, "2024-10-20"), 2024)}
