@@ -199,3 +199,21 @@ def test_concurrent_appends_from_two_processes_never_interleave(tmp_path: Path) 
     records = [json.loads(line) for line in audit.read_text().splitlines()]
     assert sorted((r["tag"], r["n"]) for r in records) == sorted((t, n) for t in "ab" for n in range(300))
     assert all(r["pad"] == r["tag"] * 20000 for r in records)
+
+
+def test_a_reading_limit_can_be_raised_or_lowered_on_the_command_line() -> None:
+    """--limit NAME=N changes one reading limit: a lowered one refuses the bundled data with the
+    limit's own message, a raised one reads it; a wrong name or value is a usage error."""
+    small = Path(bundled_dataset())
+    code, _, err = run("--lang", "en", "validate", "--data", str(small), "--limit", "max_records=1000")
+    assert code == Exit.INVALID
+    assert "more than the limit of 1000" in err and "Traceback" not in err
+    code, _, err = run("--lang", "en", "validate", "--data", str(small), "--limit", "max_records=10000000",
+                       "--limit", "max_bytes=1000000000")
+    assert code == Exit.OK, err
+    code, _, err = run("evaluate", "--limit", "max_byte=10")
+    assert code == Exit.USAGE and "max_bytes" in err and "没有名为 `max_byte` 的限制" in err
+    code, _, err = run("--lang", "en", "evaluate", "--limit", "max_bytes=lots")
+    assert code == Exit.USAGE and "whole number" in err
+    code, _, err = run("--lang", "en", "evaluate", "--limit", "max_bytes=0")
+    assert code == Exit.USAGE and "positive whole number" in err

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 import tempfile
+from dataclasses import fields, replace
 from datetime import date
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from enum import IntEnum
@@ -21,6 +22,7 @@ from .domain.messages import render_header
 from .domain.model import Dataset
 from .evaluation.engines.base import ENGINES, ENV_VAR
 from .evaluation.evaluator import Evaluator, Progress
+from .policy.limits import DEFAULT_LIMITS, Limits
 from .policy.loader import suggestion
 from .policy.pack import Pack, load_pack
 from .reports.text import summary, to_csv, to_json
@@ -68,6 +70,12 @@ def _parser() -> argparse.ArgumentParser:
                          help="override a parameter, e.g. --set minimum_income=1300.00 (repeatable)")
         sub.add_argument("--overrides", dest="overrides_file", type=Path, default=None,
                          help="YAML file of parameter overrides (`name: value` lines)")
+        limit_option(sub)
+
+    def limit_option(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--limit", dest="limits", action="append", default=[], metavar="NAME=N",
+                         help="raise a reading limit for a large dataset, e.g. --limit max_bytes=1000000000 "
+                              "(names and defaults: docs/robustness.md; repeatable)")
 
     evaluate = commands.add_parser("evaluate", parents=[common, engine], help="evaluate a year and print a summary (默认评估同江示例)")
     data_options(evaluate)
@@ -104,6 +112,7 @@ def _parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", parents=[common, engine], help="check a policy pack and list every problem (校验)")
     validate.add_argument("pack", nargs="*", default=None, help=_PACKS_HELP)
     validate.add_argument("--data", type=Path, default=None, help="also check this dataset (.json, .yaml, .xlsx)")
+    limit_option(validate)
 
     explain_cmd = commands.add_parser("explain", parents=[common, engine], help="why a subject got its outcomes (解释)")
     explain_cmd.add_argument("subject", help="a member, unit or community id (or its exact name)")
@@ -141,6 +150,7 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--policies", action="append", default=None, metavar="PACK",
                       help="the pack(s) that overrides apply to (default: the bundled Tongjiang pack)")
     diff.add_argument("--data", type=Path, default=None, help="dataset, .json, .yaml or .xlsx (default: the bundled example)")
+    limit_option(diff)
     diff.add_argument("--year", type=int, default=None)
     diff.add_argument("--format", choices=["text", "json"], default="text")
     diff.add_argument("--output", type=Path, default=None)
@@ -223,7 +233,28 @@ def _live(args: argparse.Namespace, stream: TextIO | None) -> bool:
 
 def _read_data(args: argparse.Namespace, path: Path, err: TextIO | None, pack: Pack | None = None) -> Dataset:
     with _working(args, err, _words(args, f"读取数据 {path.name}", f"reading {path.name}")):
-        return load_dataset(path, pack if pack is not None else ())
+        return load_dataset(path, pack if pack is not None else (), limits=_limits(args))
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    """The reading limits, with those ``--limit NAME=N`` raises (or lowers)."""
+    given: dict[str, int] = {}
+    names = [f.name for f in fields(Limits)]
+    for text in getattr(args, "limits", None) or []:
+        name, _, value = text.partition("=")
+        name = name.strip()
+        if name not in names:
+            raise _Usage(Problem(f"`--limit {text}`: no limit is called `{name}`", None, "usage",
+                                 suggestion(name, names) or "limits: " + ", ".join(names)))
+        try:
+            given[name] = int(value.strip())
+        except ValueError:
+            raise _Usage(Problem(f"`--limit {text}`: the value must be a whole number", None, "usage",
+                                 f"e.g. --limit {name}={getattr(DEFAULT_LIMITS, name) * 2}")) from None
+    try:
+        return replace(DEFAULT_LIMITS, **given)
+    except ValueError as error:
+        raise _Usage(Problem(f"`--limit`: {error}", None, "usage")) from None
 
 
 @contextmanager
@@ -550,7 +581,7 @@ def _diff(args: argparse.Namespace, out: TextIO) -> Exit:
     default = load_pack(args.policies or bundled_pack())
     base = resolve_side(args.base, default, origin="--base")
     new = resolve_side(args.new, default, origin="--new")
-    data = load_dataset(args.data or bundled_dataset())
+    data = _read_data(args, args.data or bundled_dataset(), None)
     year = args.year if args.year is not None else data.covers.end.year
     result = impact(base, new, data, year, engine=args.engine)
     _emit(diff_to_json(result) if args.format == "json" else render_diff(result), args.output, out)

@@ -28,6 +28,11 @@ _WHAT = {
 # (English pattern, Chinese template). ``{n}`` is the n-th group as written; ``{n!t}`` is the n-th
 # group translated in turn (for nested messages); ``{n!w}`` maps a record kind to Chinese.
 _TEMPLATES: list[tuple[str, str]] = [
+    (r"`--limit (.+)`: no limit is called `(.+)`", "`--limit {0}`：没有名为 `{1}` 的限制"),
+    (r"`--limit (.+)`: the value must be a whole number", "`--limit {0}`：取值必须是整数"),
+    (r"e\.g\. --limit (.+)", "例如 --limit {0}"),
+    (r"limits: (.+)", "可用的限制：{0}"),
+    (r"`--limit`: limit `(.+)` must be a positive whole number, got `(.+)`", "`--limit`：限制 `{0}` 必须是正整数，实际为 `{1}`"),
     # --- packs that compose, effective dates, dated values ----------------------------------
     (r"year (\d+) is outside the effective dates of pack `(.+)` \((\S*)\.\.(\S*)\)",
      "{0} 年不在政策包 `{1}` 的生效期间（{2}～{3}）之内"),
