@@ -40,6 +40,7 @@ from ..policy.loader import Document, validation_problems
 from ..policy.pack import Pack, declarations_for
 from .engines.base import resolve_engine
 from .evaluator import Evaluator
+from .incremental import Incremental, reads_earlier_outcomes
 
 __all__ = ["Changes", "Session"]
 
@@ -116,7 +117,12 @@ class Session:
         self._evaluator = evaluator
         self._base = data
         self._events: dict[str, Any] = {event.id: event for event in data.events}
-        self._result: Result = evaluator.evaluate(data, year)
+        self._incremental: Incremental | None = None
+        if reads_earlier_outcomes(pack):
+            self._result: Result | None = evaluator.evaluate(data, year)
+        else:
+            self._incremental = Incremental(evaluator, data, year)
+            self._result = None
         self._data: Dataset | None = data
         self._declared: Declarations = declarations_for((pack,), data.declared_by, _bundled_named)[0]
         self._ids: dict[str, set[str]] = {
@@ -142,8 +148,17 @@ class Session:
         return self._evaluator.engine
 
     @property
+    def incremental(self) -> bool:
+        """False when every change re-evaluates the whole dataset: for packs whose rules read the
+        outcomes of an earlier year."""
+        return self._incremental is not None
+
+    @property
     def result(self) -> Result:
         """The current result: equal to ``evaluate(pack, session.dataset, year)``."""
+        if self._result is None:
+            assert self._incremental is not None
+            self._result = self._incremental.result(self.dataset)
         return self._result
 
     @property
@@ -161,7 +176,7 @@ class Session:
         checked = self._checked(event)
         self._events[checked.id] = checked
         self._note(checked, 1)
-        return self._changed()
+        return self._changed(checked, 1)
 
     def remove(self, event_id: str) -> Changes:
         """Remove the event with id ``event_id`` and return what that changed. Raises
@@ -183,7 +198,7 @@ class Session:
                 )])
         del self._events[event_id]
         self._note(event, -1)
-        return self._changed()
+        return self._changed(event, -1)
 
     # -- checking an event --------------------------------------------------------------------
 
@@ -275,7 +290,16 @@ class Session:
         fields = {name: getattr(self._base, name) for name in Dataset.model_fields if name != "events"}
         return Dataset.model_construct(**fields, events=tuple(self._events.values()))
 
-    def _changed(self) -> Changes:
-        before = self._result
-        self._result = self._evaluator.evaluate(self.dataset, self.year)
-        return diff_outcomes(before.outcomes, self._result.outcomes)
+    def _changed(self, event: Any, sign: int) -> Changes:
+        """Evaluate again after ``event`` came (``sign`` 1) or went (-1): incrementally, or whole."""
+        if self._incremental is None:
+            before = self.result
+            self._result = self._evaluator.evaluate(self.dataset, self.year)
+            return diff_outcomes(before.outcomes, self._result.outcomes)
+        self._result = None
+        replaced, replacing = self._incremental.change(event, sign, self._inspection_of)
+        return diff_outcomes(replaced, replacing)
+
+    def _inspection_of(self, finding: str) -> Inspection:
+        inspection: Inspection = self._events[self._findings[finding]]
+        return inspection
