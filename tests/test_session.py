@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
-from typing import Any
+from pathlib import Path
+from typing import Any, Callable, Iterable
 
 import pytest
 from hypothesis import event as note, given
 from hypothesis import strategies as st
 
 from helpers import City, month_range
-from partybuild_rules import Changes, DataError, Dataset, Pack, Result, Session, evaluate
+from partybuild_rules import Changes, DataError, Dataset, Pack, Result, Session, evaluate, load_pack
 from partybuild_rules.domain.model import Inspection, Rectification, SubjectKind
 from partybuild_rules.testing import (
     activity,
@@ -27,6 +28,7 @@ from partybuild_rules.testing import (
 )
 
 YEAR = 2024
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _json(outcome: Any) -> str:
@@ -78,12 +80,19 @@ def _event(draw: Any, data: Dataset, number: int) -> Any:
     return event.model_copy(update=update)
 
 
+@pytest.fixture(scope="module", params=["tongjiang", "points"])
+def any_pack(request: pytest.FixtureRequest) -> Pack:
+    """The bundled pack, and the points pack (sums by formula, periods counted from the
+    report-in, rules reading other rules' outcomes)."""
+    return load_pack(ROOT / "policies" / request.param)
+
+
 @given(datasets(communities=(1, 2), units=(1, 3), members=(1, 4)), st.data())
 def test_any_sequence_of_changes_equals_a_full_evaluation(
-    tongjiang_pack: Pack, engine: str, data: Dataset, draw: st.DataObject
+    any_pack: Pack, engine: str, data: Dataset, draw: st.DataObject
 ) -> None:
-    session = Session(tongjiang_pack, data, YEAR, engine=engine)
-    _check(session, tongjiang_pack, engine)
+    session = Session(any_pack, data, YEAR, engine=engine)
+    _check(session, any_pack, engine)
     for number in range(draw.draw(st.integers(1, 6), label="steps")):
         before = session.result
         held = list(session.dataset.events)
@@ -98,7 +107,7 @@ def test_any_sequence_of_changes_equals_a_full_evaluation(
             changes = session.add(draw.draw(_event(session.dataset, number), label="event"))
         note("changed outcomes" if not changes.empty else "no change")
         assert _applies(before, changes, session.result)
-        _check(session, tongjiang_pack, engine)
+        _check(session, any_pack, engine)
 
 
 # -- edge cases ------------------------------------------------------------------------------
@@ -181,3 +190,34 @@ def test_an_inspection_named_by_a_rectification_stays(tongjiang_pack: Pack, engi
     changes = session.remove("S1")
     assert [o.rule_id for o in changes.added] == ["R7.rectification-overdue"]
     _check(session, tongjiang_pack, engine)
+
+
+# -- other packs: pack events, sums and formulas, rule chaining, earlier years -----------------
+
+
+@pytest.mark.parametrize("name", ["points", "party-dues", "fuyuan"])
+def test_pack_events_and_chained_rules_follow_each_change(
+    name: str, engine: str, community_subset: Callable[[Iterable[str]], dict[str, Any]]
+) -> None:
+    pack = load_pack(ROOT / "policies" / name)
+    data = Dataset.model_validate(community_subset(["C01"]))
+    session = Session(pack, data, YEAR, engine=engine)
+    assert session.incremental is (name != "fuyuan")  # fuyuan reads last year's reprimands
+    original = session.result.to_json()
+    assert original == evaluate(pack, data, YEAR, engine=engine).to_json()
+    by_type: dict[str, list[Any]] = {}
+    for event in data.events:
+        by_type.setdefault(event.type, []).append(event)
+    picked = [events[len(events) // 2] for events in by_type.values()]  # one of each type
+    if not session.incremental:
+        picked = picked[:3]  # each change is a whole evaluation
+    for event in picked:
+        before = session.result
+        removal = session.remove(event.id)
+        assert _applies(before, removal, session.result)
+        _check(session, pack, engine)
+    for event in reversed(picked):
+        before = session.result
+        assert _applies(before, session.add(event), session.result)
+    _check(session, pack, engine)
+    assert session.result.to_json() == original
