@@ -21,6 +21,7 @@ re-evaluates them fully (see :func:`reads_earlier_outcomes`).
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
 from ..domain.model import Dataset, Inspection, MemberReportIn, Rating, Rectification, SubjectKind
@@ -30,7 +31,7 @@ from ..policy.documents import Rule
 from ..policy.pack import Pack
 from . import facts as F
 from .allocation import allocation_outcomes
-from .compile import Query
+from .compile import Query, _filter
 from .evaluator import Evaluator
 from .warnings import dataset_warnings
 
@@ -53,45 +54,61 @@ def reads_earlier_outcomes(pack: Pack) -> bool:
 
 
 _RATING, _OUTCOME, _REPRIMAND = "<rating>", "<outcome>", "<reprimand>"
-"""What else than an event type a rule's facts may read of their subject: its rating (or, for a
-role, the rating of the community where it is held), its outcomes of earlier stages, and whether
-an earlier stage reprimanded it."""
+"""What else than events a rule's facts may read of their subject: its rating (or, for a role,
+the rating of the community where it is held), its outcomes of earlier stages, and whether an
+earlier stage reprimanded it."""
+_EVENT = "<event>"
+"""The event added or removed counts for the subject."""
+
+Selection = tuple[str, list[tuple[str, Any]]]
+"""An event filter as a type and the other field tests (see :func:`_selection`)."""
 
 
-def reads(rule: Rule) -> frozenset[str]:
-    """Everything the facts of ``rule`` are derived from that an event can change: the event
-    types its measures count (a member's report-in date is read from ``member_report_in``
-    events; a finding's rectifications from ``rectification`` events), and the markers above."""
-    found: set[str] = set()
+@dataclass(frozen=True)
+class Reads:
+    """Everything the facts of a rule are derived from that an event can change."""
+
+    events: tuple[Selection, ...]
+    """The events its measures count: an event matching none of them cannot change its facts."""
+    markers: frozenset[str]
+    """Which of ``_RATING``, ``_OUTCOME`` and ``_REPRIMAND`` it reads."""
+
+
+def reads(rule: Rule) -> Reads:
+    """What the facts of ``rule`` read: the events its measures count (a member's report-in date
+    is read from ``member_report_in`` events, a finding's rectifications from ``rectification``
+    events), its subject's rating, outcomes and reprimands."""
+    filters: list[Mapping[str, Any]] = []
+    markers: set[str] = set()
     conditions = list(rule.when.walk()) if rule.when else []
     froms: list[str | None] = []
     for item in rule.score or ():
-        found |= {m.events.type for m in (item, item.sum, item.count) if m is not None and m.events is not None}
+        filters += [m.events.tests() for m in (item, item.sum, item.count) if m is not None and m.events is not None]
         if item.periods is not None:
             conditions += list(item.periods.of.walk())
             froms.append(item.periods.counts_from)
     for condition in conditions:
-        found |= {m.events.type for m in (condition.count, condition.sum) if m is not None}
+        filters += [m.events.tests() for m in (condition.count, condition.sum) if m is not None]
         if condition.absence_streak is not None:
-            found |= {"activity", "member_report_in"}
+            filters += [{"type": "activity", **_filter(condition.absence_streak.activity)}, {"type": "member_report_in"}]
         if condition.streak is not None:
             froms.append(condition.streak.counts_from)
         if condition.rating is not None or condition.holds_role is not None:
-            found.add(_RATING)
+            markers.add(_RATING)
         if condition.outcome is not None:
-            found.add(_OUTCOME)
+            markers.add(_OUTCOME)
         if condition.overdue_finding is not None:
-            found |= {"inspection", "rectification"}
+            filters += [{"type": "inspection"}, {"type": "rectification"}]
     if "reported_in" in froms:
-        found.add("member_report_in")
+        filters.append({"type": "member_report_in"})
     if rule.kind.is_money or rule.when is None:
-        found.add(_RATING)  # money facts, and facts of every period, carry the subject's tier
+        markers.add(_RATING)  # money facts, and facts of every period, carry the subject's tier
     if rule.unless == "reprimanded":
-        found.add(_REPRIMAND)
-    return frozenset(found)
+        markers.add(_REPRIMAND)
+    return Reads(tuple(_selection(f) for f in filters), frozenset(markers))
 
 
-def _selection(filter_: Mapping[str, Any]) -> tuple[str, list[tuple[str, Any]]]:
+def _selection(filter_: Mapping[str, Any]) -> Selection:
     """An event filter as :meth:`Index.events_by_subject` reads it: the type, and the other tests."""
     wanted = {k: (v.value if hasattr(v, "value") else v) for k, v in filter_.items() if v is not None}
     return str(wanted.get("type", "")), [(k, v) for k, v in wanted.items() if k != "type"]
@@ -274,7 +291,20 @@ class Incremental:
         self.stage_of = {q.rule.id: q.stage for q in evaluator.program.queries}
         self.stages = sorted({q.stage for q in evaluator.program.queries})
         self.queries = {s: [q for q in evaluator.program.queries if q.stage == s] for s in self.stages}
-        self.reads = {q.qid: reads(q.rule) for q in evaluator.program.queries}
+        read = {q.qid: reads(q.rule) for q in evaluator.program.queries}
+        self.markers = {qid: r.markers for qid, r in read.items()}
+        self.selections: list[Selection] = []
+        """Every event filter a query reads, once."""
+        self.selected: dict[str, list[int]] = {}
+        """Per query, the filters it reads (positions in ``selections``)."""
+        for qid, r in read.items():
+            self.selected[qid] = []
+            for selection in r.events:
+                if selection not in self.selections:
+                    self.selections.append(selection)
+                self.selected[qid].append(self.selections.index(selection))
+        self._event: Any = None
+        """The event being taken in or out."""
         self.stage = 0
         """The stage being derived: outcome tests read the outcomes of the stages before it."""
         self.measurer = SessionMeasurer(self.index, pack, self.computed, self._earlier_outcomes)
@@ -315,7 +345,8 @@ class Incremental:
                 del held[event.id]
         self.index.change(event, sign, affected)
         self.measurer.change(event)
-        return self._update({(kind, s): {event.type} for kind, ids in affected.items() for s in ids})
+        self._event = event
+        return self._update({(kind, s): {_EVENT} for kind, ids in affected.items() for s in ids})
 
     def _update(self, touched: dict[Key, set[str]] | None) -> tuple[list[Any], list[Any]]:
         """Derive again, stage by stage, the facts of the ``touched`` subjects (all when
@@ -326,26 +357,36 @@ class Incremental:
         after: list[Any] = []
         by_qid = self.evaluator._by_qid
         views: dict[frozenset[Key], SessionIndex] = {}
+        counted: dict[str, bool] = {}  # per query, whether it counts the event taken in or out
+        if touched is not None:
+            matched = [self.index.matches(self._event, event_type, others) for event_type, others in self.selections]
+            counted = {qid: any(matched[i] for i in chosen) for qid, chosen in self.selected.items()}
         for stage in self.stages:
             self.stage = stage
             queries = self.queries[stage]
             wanted: dict[str, list[str]] = {}  # per query, the subjects to derive again
             if touched is not None:
+                by_kind: dict[SubjectKind, list[tuple[str, set[str]]]] = defaultdict(list)
+                for (kind, subject), why in touched.items():
+                    by_kind[kind].append((subject, why))
                 for query in queries:
-                    reads = self.reads[query.qid]
-                    wanted[query.qid] = sorted(s for (kind, s), why in touched.items()
-                                               if kind is query.subject and not why.isdisjoint(reads))
+                    markers = self.markers[query.qid] | {_EVENT} if counted[query.qid] else self.markers[query.qid]
+                    wanted[query.qid] = [s for s, why in by_kind.get(query.subject, ()) if not why.isdisjoint(markers)]
                 queries = [q for q in queries if wanted[q.qid]]
             changed: dict[str, list[F.Fact]] = defaultdict(list)  # by community, for the engine
             replaced: list[tuple[Query, str]] = []
             index = self.index
             if touched is not None and queries:
-                keys = frozenset((q.subject, s) for q in queries for s in wanted[q.qid])
+                keys = frozenset(touched)  # one view while no subject is added: a query derives its own
                 if keys not in views:
                     views[keys] = self._view(keys)
                 index = views[keys]
-            ratings = F.current_ratings(index, self.computed)
-            reprimanded = self._reprimanded(touched, stage)
+            if touched is None or any(_RATING in self.markers[q.qid] for q in queries):
+                ratings = F.current_ratings(index, self.computed)
+            else:
+                ratings = {}  # no query here reads one
+            reprimanded = (self._reprimanded(touched, stage) if any(q.needs_reprimanded for q in queries)
+                           else set())
             partitions = self.evaluator._partitioned(index, queries, self.computed, ratings, reprimanded,
                                                      self.measurer) if queries else {}
             derived: dict[tuple[str, str], list[F.Fact]] = defaultdict(list)
