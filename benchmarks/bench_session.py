@@ -10,7 +10,9 @@ session set up (one whole evaluation), then ``--events`` events are added one by
 members signing in to an activity of their community (an activity with that one member), some
 new activities of a community with a few participants or a unit, some units' monthly reports
 and some daily assessment scores (which can change a rating, and so the role allowances of the
-members holding a role there) — and each ``add`` is timed. At the end the session's result is
+members holding a role there) — and each ``add`` is timed, by the wall clock and by the thread's CPU
+time (on a shared machine the wall clock also counts the time other processes held the CPU; the
+load average is printed). At the end the session's result is
 compared with a whole evaluation of its dataset (``same`` must be true). Prints one JSON line per
 run, then a Markdown table.
 """
@@ -141,13 +143,15 @@ def main() -> int:
             print(output, flush=True)
             rows.append(json.loads(output))
     print()
-    print("| scale | engine | events | setup s | add p50 ms | add p99 ms | add max ms | CPU p50 ms | CPU p99 ms "
-          "| result s | same |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    kinds = [name for name, _ in MIX]
+    print("| scale | engine | events | setup s | add p50 ms | add p99 ms | add max ms | CPU p50 ms | CPU p99 ms | "
+          + " | ".join(f"p99 {name} ms" for name in kinds) + " | result s | same |")
+    print("|---|---|---|---|---|---|---|---|---|" + "---|" * len(kinds) + "---|---|")
     for row in rows:
+        by_kind = " | ".join(str(row["by_kind_p99_ms"].get(name, "")) for name in kinds)
         print(f"| {row['scale']} | {row['engine']} | {row['events']:,} | {row['setup_s']} | {row['p50_ms']} | "
-              f"{row['p99_ms']} | {row['max_ms']} | {row['cpu_p50_ms']} | {row['cpu_p99_ms']} | {row['result_s']} "
-              f"| {row['same']} |")
+              f"{row['p99_ms']} | {row['max_ms']} | {row['cpu_p50_ms']} | {row['cpu_p99_ms']} | {by_kind} | "
+              f"{row['result_s']} | {row['same']} |")
     return 0 if all(row["same"] for row in rows) else 1
 
 
