@@ -104,8 +104,11 @@ class Session:
     ``engine`` is as for :class:`Evaluator`. The dataset is checked as :func:`evaluate` checks
     it; each added event is checked as a dataset's events are (its fields, its references,
     its id, its date inside ``covers``, its type declared), and one that fails is refused with
-    :class:`DataError`, leaving the session as it was. A session is not meant to be shared by
-    threads."""
+    :class:`DataError`, leaving the session as it was. Only what an event can change is
+    evaluated again: the subjects it counts for, the rules that count it, and what reads their
+    changed ratings and outcomes (see ``docs/scale.md``); a pack whose rules read an earlier
+    year's outcomes is evaluated whole on every change (:attr:`incremental` is then False).
+    A session is not meant to be shared by threads."""
 
     def __init__(self, pack: Pack, data: Dataset, year: int, engine: str | None = None) -> None:
         name = resolve_engine(engine)
