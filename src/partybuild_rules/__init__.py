@@ -32,6 +32,7 @@ from .domain.outcomes import (
     Result,
 )
 from .evaluation.evaluator import Evaluator, evaluate
+from .evaluation.session import Changes, Session
 from .policy.compose import compose
 from .policy.limits import Limits
 from .policy.pack import Pack, load_pack
@@ -40,6 +41,7 @@ from .reports.diff import render_diff
 __all__ = [
     "Allocation",
     "Allowance",
+    "Changes",
     "Charge",
     "Commendation",
     "ComplianceFinding",
@@ -59,6 +61,7 @@ __all__ = [
     "Provenance",
     "Reprimand",
     "Result",
+    "Session",
     "Span",
     "WarningReport",
     "bundled_dataset",

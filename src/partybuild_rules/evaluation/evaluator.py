@@ -114,13 +114,10 @@ class Evaluator:
             result = self._run(data, year, None, (subject, watched))
         return result, watched
 
-    def _run(
-        self,
-        data: Dataset,
-        year: int,
-        progress: Progress | None,
-        watch: tuple[str, list[tuple[Query, F.Fact]]] | None,
-    ) -> Result:
+    def check(self, data: Dataset, year: int) -> None:
+        """Raise :class:`DataError` (or :class:`PolicyError`) when ``year`` of ``data`` cannot be
+        evaluated with this pack: a year the pack is not in force or the data does not cover,
+        undeclared attributes or event types, ratings with tiers the pack does not know."""
         self.pack.check_year(year)
         covers = data.covers
         if not covers.start.year <= year <= covers.end.year:
@@ -132,6 +129,16 @@ class Evaluator:
         tier_problems = rating_tier_problems(self.pack, data)
         if tier_problems:
             raise DataError(tier_problems)
+
+    def _run(
+        self,
+        data: Dataset,
+        year: int,
+        progress: Progress | None,
+        watch: tuple[str, list[tuple[Query, F.Fact]]] | None,
+    ) -> Result:
+        self.check(data, year)
+        covers = data.covers
         index = F.Index(data, year, self.pack.declarations)
         outcomes: list[Any] = []
         computed: dict[Key, str] = {}

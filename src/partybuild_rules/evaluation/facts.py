@@ -689,21 +689,25 @@ class Measurer:
             from ..policy.expr import parse_expr
 
             formula = parse_expr(condition.sum.value)
-        result: dict[str, dict[str, Any]] = {}
-        for subject_id, events in by_subject.items():
-            per_period: dict[str, Any] = defaultdict(int)
-            for event in events:
-                day = self.index.placed(event, measure.events.dated_by)
-                if day is None:
-                    continue
-                label = str(Period.containing(day, per))
-                if condition.count is not None:
-                    per_period[label] += 1
-                else:
-                    per_period[label] += self._summand(event, condition.sum, formula)
-            result[subject_id] = dict(per_period)
+        result = {subject_id: self._per_period(condition, per, events, formula)
+                  for subject_id, events in by_subject.items()}
         self._grouped[key] = result
         return result
+
+    def _per_period(self, condition: Any, per: Granularity, events: Iterable[Any], formula: Any) -> dict[str, Any]:
+        """One subject's count or sum of ``events`` per period (``formula``: the sum's, parsed)."""
+        measure = condition.count if condition.count is not None else condition.sum
+        per_period: dict[str, Any] = defaultdict(int)
+        for event in events:
+            day = self.index.placed(event, measure.events.dated_by)
+            if day is None:
+                continue
+            label = str(Period.containing(day, per))
+            if condition.count is not None:
+                per_period[label] += 1
+            else:
+                per_period[label] += self._summand(event, condition.sum, formula)
+        return dict(per_period)
 
     def _summand(self, event: Any, measure: Any, formula: Any) -> int:
         from ..policy.expr import attributes as formula_attributes
