@@ -37,27 +37,57 @@ class FactFilter:
         tests: dict[str, list[Test]] = {}
         for rule in program.engine_rules:
             for _, condition in rule.patterns:
-                tests.setdefault(rule.qid, []).append(_test(condition))
+                tests.setdefault(rule.qid, []).append(_test(condition, rule.qid))
         self._tests = tests
 
     def may_fire(self, fact: Fact) -> bool:
         """Whether some pattern of the rules of ``fact``'s query may match ``fact``."""
-        return any(test(fact) for test in self._tests.get(fact["q"], ()))
+        for test in self._tests.get(fact["q"], ()):
+            if test(fact):
+                return True
+        return False
 
 
-def _test(condition: Mapping[str, Any]) -> Test:
+def _always(fact: Mapping[str, Any]) -> bool:
+    return True
+
+
+def _test(condition: Mapping[str, Any], qid: str) -> Test:
+    """``condition`` as a test of facts of query ``qid`` (whose own ``q`` test always passes)."""
     ((key, value),) = condition.items()
-    if key == "$and":
-        parts = [_test(part) for part in value]
-        return lambda fact: all(part(fact) for part in parts)
-    if key == "$or":
-        parts = [_test(part) for part in value]
-        return lambda fact: any(part(fact) for part in parts)
+    if key in ("$and", "$or"):
+        parts = [_test(part, qid) for part in value]
+        if key == "$and":
+            parts = [part for part in parts if part is not _always]
+            if not parts:
+                return _always
+            if len(parts) == 1:
+                return parts[0]
+
+            def every(fact: Mapping[str, Any]) -> bool:
+                for part in parts:
+                    if not part(fact):
+                        return False
+                return True
+
+            return every
+        if _always in parts:
+            return _always
+
+        def some(fact: Mapping[str, Any]) -> bool:
+            for part in parts:
+                if part(fact):
+                    return True
+            return False
+
+        return some
     if key in _COMPARE:
         ((field, constant),) = value.items()
         return _comparison(field, _COMPARE[key], constant)
     if isinstance(value, dict):  # equal to a field of an earlier pattern's fact: the engine's to decide
-        return lambda fact: True
+        return _always
+    if key == "q" and value == qid:
+        return _always
     return _comparison(key, operator.eq, value)
 
 
