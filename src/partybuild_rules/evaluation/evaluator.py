@@ -8,6 +8,7 @@ is one short engine session. Nothing is kept between evaluations except the comp
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 from datetime import date, timedelta
 from pathlib import Path
@@ -44,7 +45,7 @@ from .engines.base import Fired, open_engine, resolve_engine
 from .measures import bound_value, holds
 from .warnings import dataset_warnings
 
-__all__ = ["Evaluator", "evaluate", "Progress", "hidden_fields"]
+__all__ = ["Evaluator", "evaluate", "Progress", "Share", "hidden_fields"]
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(stage_label, done, total)`` while an evaluation runs."""
@@ -52,6 +53,19 @@ Progress = Callable[[str, int, int], None]
 _HIDDEN = {"sid", "id", "q", "held_from", "held_until"}
 _ROUNDING = {"fen": Decimal("0.01"), "jiao": Decimal("0.1"), "yuan": Decimal("1")}
 Key = tuple[SubjectKind, str]
+
+
+@dataclass(frozen=True)
+class Share:
+    """The part of an evaluation one run does when it is split into community partitions
+    (:mod:`partybuild_rules.evaluation.partitions`): only the queries ``qids``; with ``community``,
+    only that community's subjects (a partition: no allocation, no warnings, earlier years under
+    the same share); without it, the whole city, where ``joined(stage)`` gives the outcomes of
+    ``stage`` evaluated elsewhere, added as if this run had found them."""
+
+    qids: frozenset[str]
+    community: str | None = None
+    joined: Callable[[int], list[Any]] | None = None
 
 
 class Evaluator:
@@ -96,9 +110,19 @@ class Evaluator:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def evaluate(self, data: Dataset, year: int, progress: Progress | None = None) -> Result:
-        """Evaluate ``year`` of ``data``; outcomes come sorted, with provenance."""
-        return self._run(data, year, progress, None)
+    def evaluate(
+        self, data: Dataset, year: int, progress: Progress | None = None, *, jobs: int = 1, dask: Any = None
+    ) -> Result:
+        """Evaluate ``year`` of ``data``; outcomes come sorted, with provenance.
+
+        ``jobs=N`` (N > 1) evaluates the community partitions in N worker processes, ``dask`` (a
+        scheduler address or a ``distributed.Client``) on a Dask cluster; either gives the same
+        result as one process (see ``docs/scale.md``)."""
+        if jobs == 1 and dask is None:
+            return self._run(data, year, progress, None)
+        from .partitions import evaluate_split
+
+        return evaluate_split(self, data, year, progress, jobs=jobs, dask=dask)
 
     def evaluate_watching(
         self, data: Dataset, year: int, subject: str
@@ -115,18 +139,10 @@ class Evaluator:
         year: int,
         progress: Progress | None,
         watch: tuple[str, list[tuple[Query, F.Fact]]] | None,
+        share: Share | None = None,
     ) -> Result:
-        self.pack.check_year(year)
+        self._check(data, year, declared=share is not None and share.community is not None)
         covers = data.covers
-        if not covers.start.year <= year <= covers.end.year:
-            raise DataError([Problem(
-                f"year {year} is outside the recorded dates {covers.start}..{covers.end}", None,
-                "year", f"evaluate a year from {covers.start.year} to {covers.end.year}",
-            )])
-        check_declared(data, self.pack)
-        tier_problems = rating_tier_problems(self.pack, data)
-        if tier_problems:
-            raise DataError(tier_problems)
         index = F.Index(data, year, self.pack.declarations)
         outcomes: list[Any] = []
         computed: dict[Key, str] = {}
@@ -142,13 +158,14 @@ class Evaluator:
                 past = year + offset
                 known = covers.start.year <= past <= covers.end.year
                 in_force = all(f.covers(past) for f in self.pack.in_force)
-                earlier[offset] = list(self._run(data, past, None, None).outcomes) if known and in_force else []
+                alone = share if share is not None and share.community is not None else None
+                earlier[offset] = list(self._run(data, past, None, None, alone).outcomes) if known and in_force else []
             return earlier[offset]
 
         measurer = F.Measurer(index, self.pack, computed, outcomes_of)
         stages = sorted({q.stage for q in self.program.queries})
         for stage in stages:
-            queries = [q for q in self.program.queries if q.stage == stage]
+            queries = [q for q in self.program.queries if q.stage == stage and (share is None or q.qid in share.qids)]
             ratings = F.current_ratings(index, computed)
             partitions = self._partitioned(index, queries, computed, ratings, reprimanded, measurer)
             if watch is not None:
@@ -158,18 +175,24 @@ class Evaluator:
                 )
             done = 0
             for community in sorted(partitions):
+                if share is not None and share.community not in (None, community):
+                    continue
                 with self._engine.session() as session:
                     fired = session.assert_all(partitions[community])
                 outcomes += [self._outcome(index, f) for f in fired]
                 done += 1
                 if progress is not None:
                     progress(f"stage {stage}", done, len(partitions))
+            if share is not None and share.joined is not None:
+                outcomes += share.joined(stage)
             for outcome in outcomes:
                 if isinstance(outcome, Evaluation) and outcome.rating:
                     computed[(outcome.subject_kind, outcome.subject)] = outcome.tier
                 if isinstance(outcome, Reprimand):
                     reprimanded.add((outcome.subject_kind, outcome.subject))
-        outcomes += allocation_outcomes(self.pack, data, year)  # B1: proposals, not engine matches
+        whole = share is None or share.community is None
+        if whole:
+            outcomes += allocation_outcomes(self.pack, data, year)  # B1: proposals, not engine matches
         outcomes.sort(key=lambda o: o.sort_key())
         return Result(
             pack=self.pack.name,
@@ -179,8 +202,24 @@ class Evaluator:
             engine=self.engine,
             parameters={k: self.pack.shown(k) for k in self.pack.values},
             outcomes=tuple(outcomes),
-            warnings=dataset_warnings(data, year),
+            warnings=dataset_warnings(data, year) if whole else (),
         )
+
+    def _check(self, data: Dataset, year: int, declared: bool = False) -> None:
+        """Raise what evaluating ``year`` of ``data`` would raise before any rule runs
+        (``declared``: the dataset is known to follow the pack's declarations)."""
+        self.pack.check_year(year)
+        covers = data.covers
+        if not covers.start.year <= year <= covers.end.year:
+            raise DataError([Problem(
+                f"year {year} is outside the recorded dates {covers.start}..{covers.end}", None,
+                "year", f"evaluate a year from {covers.start.year} to {covers.end.year}",
+            )])
+        if not declared:
+            check_declared(data, self.pack)
+        tier_problems = rating_tier_problems(self.pack, data)
+        if tier_problems:
+            raise DataError(tier_problems)
 
     # -- facts ------------------------------------------------------------------------------
 
@@ -412,14 +451,16 @@ def _derive(
 
 
 def evaluate(
-    pack: Pack, data: Dataset, year: int, progress: Progress | None = None, engine: str | None = None
+    pack: Pack, data: Dataset, year: int, progress: Progress | None = None, engine: str | None = None,
+    *, jobs: int = 1, dask: Any = None,
 ) -> Result:
     """Evaluate ``pack`` over ``data`` for ``year`` with ``engine`` (see :class:`Evaluator`). The
     pack's compiled program is built on first use and reused for later evaluations of the same
-    pack object with the same engine."""
+    pack object with the same engine. ``jobs`` and ``dask`` spread the community partitions over
+    worker processes or a Dask cluster (see :meth:`Evaluator.evaluate`)."""
     name = resolve_engine(engine)
     evaluator: Evaluator | None = pack._cache.get(f"evaluator:{name}")
     if evaluator is None:
         evaluator = pack._cache.setdefault(f"evaluator:{name}", Evaluator(pack, name))
-    return evaluator.evaluate(data, year, progress)
+    return evaluator.evaluate(data, year, progress, jobs=jobs, dask=dask)
 
