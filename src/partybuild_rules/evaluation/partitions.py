@@ -441,10 +441,10 @@ def evaluate_split(
     evaluator._check(data, year)  # the errors of the whole dataset, as one process reports them
     if not _partitioned_queries(evaluator) or (dask is None and jobs == 1):
         return evaluator._run(data, year, progress, None)
-    sizes, partitions = _written(data, evaluator.pack)
-    bundle = pack_bundle(evaluator.pack)
-    runner: _Runner = _DaskRunner(dask) if dask is not None else _PoolRunner(min(jobs, len(sizes)) or 1)
+    runner: _Runner = _DaskRunner(dask) if dask is not None else _PoolRunner(min(jobs, len(data.communities)) or 1)
     with runner:
+        sizes, partitions = _written(data, evaluator.pack)
+        bundle = pack_bundle(evaluator.pack)
         # tasks are sent as their partitions are written: the workers start on the first ones
         pending = [runner.submit(chunk, bundle, year, evaluator.engine) for chunk in _chunks(sizes, partitions, runner.width)]
         records: dict[str, list[dict[str, Any]]] = {}
@@ -514,10 +514,10 @@ class _Runner:
     def __enter__(self) -> _Runner:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: object, *exc: object) -> None:
+        self.close(failed=kind is not None)
 
-    def close(self) -> None:
+    def close(self, failed: bool) -> None:
         raise NotImplementedError
 
     def submit(self, chunk: Chunk, bundle: bytes, year: int, engine: str) -> Any:
@@ -539,8 +539,9 @@ class _PoolRunner(_Runner):
         self.width = jobs
         self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context(_start_method()))
 
-    def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+    def close(self, failed: bool) -> None:
+        # after an error or Ctrl-C the tasks not started are dropped and nothing more is awaited
+        self.pool.shutdown(wait=not failed, cancel_futures=True)
 
     def submit(self, chunk: Chunk, bundle: bytes, year: int, engine: str) -> Any:
         return self.pool.submit(_task, chunk, bundle, year, engine)
@@ -579,7 +580,7 @@ class _DaskRunner(_Runner):
         workers = self.client.scheduler_info().get("workers", {})
         self.width = max(1, sum(int(w.get("nthreads", 1)) for w in workers.values()))
 
-    def close(self) -> None:
+    def close(self, failed: bool) -> None:
         if self.own:
             self.client.close()
 
