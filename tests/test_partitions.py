@@ -40,6 +40,12 @@ def composed() -> Pack:
 
 
 @pytest.fixture(scope="module")
+def composed_json(composed: Pack, example_data: Dataset, engine: str) -> str:
+    """The composed packs over the bundled example, in one process."""
+    return to_json(evaluate(composed, example_data, YEAR))
+
+
+@pytest.fixture(scope="module")
 def small() -> Dataset:
     return load_dataset(SMALL)
 
@@ -63,10 +69,9 @@ def test_two_jobs_give_the_json_of_one_process(tongjiang_pack: Pack, example_dat
     assert done == [(n, len(example_data.communities)) for n in range(1, len(example_data.communities) + 1)]
 
 
-def test_two_jobs_with_composed_packs(composed: Pack, example_data: Dataset) -> None:
+def test_two_jobs_with_composed_packs(composed: Pack, example_data: Dataset, composed_json: str) -> None:
     """Tongjiang, party dues and points together (pack events routed by their reference fields)."""
-    evaluator = Evaluator(composed)
-    assert to_json(evaluator.evaluate(example_data, YEAR, jobs=2)) == to_json(evaluator.evaluate(example_data, YEAR))
+    assert to_json(Evaluator(composed).evaluate(example_data, YEAR, jobs=2)) == composed_json
 
 
 def test_two_jobs_with_an_extending_pack_that_reads_an_earlier_year(example_data: Dataset) -> None:
@@ -78,15 +83,17 @@ def test_two_jobs_with_an_extending_pack_that_reads_an_earlier_year(example_data
 
 
 def test_the_plan_says_what_runs_over_the_whole_city(tongjiang_pack: Pack, composed: Pack) -> None:
-    whole = P.plan(tongjiang_pack).whole
-    assert set(whole) == {"A1.committee-wage", "A2.grid-leader-subsidy", "A4.secretary-subsidy", "B1.balancing"}
-    assert "local: false" in whole["A4.secretary-subsidy"]
-    assert "role" in whole["A1.committee-wage"]
+    chosen = P.plan(tongjiang_pack)
+    assert set(chosen.whole) == {"A4.secretary-subsidy", "B1.balancing"}
+    assert "local: false" in chosen.whole["A4.secretary-subsidy"]
+    assert chosen.second == {"A1.committee-wage", "A2.grid-leader-subsidy"}  # role allowances: ratings first
+    assert len(chosen.partitioned) == 13
     assert {r.id for r in composed.rules if r.id.startswith(("D", "P"))} <= P.plan(composed).partitioned
 
 
 def test_a_rule_reading_a_whole_city_rule_runs_over_the_whole_city(tongjiang_pack: Pack) -> None:
-    """Making E1 non-local sends every rule that reads ratings to the whole city as well."""
+    """Making E1 non-local sends every rule that reads ratings to the whole city as well (the
+    role allowances included: they read the ratings)."""
     rules = tuple(r.model_copy(update={"local": False}) if r.id == "E1.annual-rating" else r
                   for r in tongjiang_pack.rules)
     pack = dataclasses.replace(tongjiang_pack, rules=rules, _cache={})
@@ -94,6 +101,7 @@ def test_a_rule_reading_a_whole_city_rule_runs_over_the_whole_city(tongjiang_pac
     assert "`E1.annual-rating`" in whole["A4.new-org-activity-funds"]
     assert "`E1.annual-rating`" in whole["R1.unit-interview"]
     assert "E2.advanced-organisation" in whole  # through R1
+    assert "A1.committee-wage" in whole and not P.plan(pack).second
     assert "C1.unit-monthly-report" in P.plan(pack).partitioned
 
 
@@ -101,16 +109,24 @@ def test_the_partition_function_gives_the_communitys_own_outcomes(
     tongjiang_pack: Pack, example_data: Dataset, example_result: Result, engine: str
 ) -> None:
     """Each partition alone: the outcomes of the partitioned rules for its own subjects, as plain
-    records, in the order of the whole result."""
-    partitioned = P.plan(tongjiang_pack).partitioned
+    records, in the order of the whole result; in the second round, given the communities'
+    ratings, those of the role allowances."""
+    chosen = P.plan(tongjiang_pack)
     bundle = P.pack_bundle(tongjiang_pack)
     partitions = P.split(example_data, tongjiang_pack)
     assert [p.community for p in partitions] == [c.id for c in example_data.communities]
+    first = {p.community: P.evaluate_partition(json.loads(json.dumps(p.payload())), bundle, YEAR, engine)
+             for p in partitions}
+    ratings = P.community_ratings(example_data, YEAR, [r for rows in first.values() for r in rows])
+    assert set(ratings) == {c.id for c in example_data.communities}
     for partition in partitions[:3]:
-        records = P.evaluate_partition(json.loads(json.dumps(partition.payload())), bundle, YEAR, engine)
         expected = [o.model_dump(mode="json") for o in example_result.outcomes
-                    if o.rule_id in partitioned and o.community == partition.community]
-        assert records and records == expected
+                    if o.rule_id in chosen.partitioned and o.community == partition.community]
+        assert first[partition.community] and first[partition.community] == expected
+        second = P.evaluate_partition(partition.payload(), bundle, YEAR, engine, ratings)
+        expected = [o.model_dump(mode="json") for o in example_result.outcomes
+                    if o.rule_id in chosen.second and o.community == partition.community]
+        assert second and second == expected
 
 
 def test_dask_gives_the_json_of_one_process(cluster: Any, tongjiang_pack: Pack, example_data: Dataset,
@@ -121,9 +137,9 @@ def test_dask_gives_the_json_of_one_process(cluster: Any, tongjiang_pack: Pack, 
     assert to_json(evaluate(tongjiang_pack, small, year, dask=cluster)) == to_json(evaluate(tongjiang_pack, small, year))
 
 
-def test_dask_by_scheduler_address(cluster: Any, composed: Pack, example_data: Dataset) -> None:
+def test_dask_by_scheduler_address(cluster: Any, composed: Pack, example_data: Dataset, composed_json: str) -> None:
     address = cluster.scheduler.address
-    assert to_json(evaluate(composed, example_data, YEAR, dask=address)) == to_json(evaluate(composed, example_data, YEAR))
+    assert to_json(evaluate(composed, example_data, YEAR, dask=address)) == composed_json
 
 
 def test_an_unreachable_scheduler_is_a_clear_error_not_a_hang(
@@ -169,10 +185,16 @@ def test_the_spark_example_function_gives_the_json_of_one_process(
                              "bundle": P.pack_bundle(tongjiang_pack), "year": YEAR, "engine": engine}
     exec(_spark_example(), scope)
     payloads = [p.payload() for p in P.split(example_data, tongjiang_pack)]
-    frames = [frame({"community": [p["community"] for p in payloads[i:i + 2]],
-                     "dataset": [p["dataset"] for p in payloads[i:i + 2]]}) for i in range(0, len(payloads), 2)]
-    records = [json.loads(row["outcome"]) for out in scope["evaluate_frames"](iter(frames)) for row in rows_of(out)]
-    result = P.combine(Evaluator(tongjiang_pack, engine), example_data, YEAR, records)
+    frames = [frame({name: [p[name] for p in payloads[i:i + 2]] for name in ("community", "dataset", "records")})
+              for i in range(0, len(payloads), 2)]
+
+    def mapped(ratings: dict[str, str] | None) -> list[dict[str, Any]]:
+        out = scope["evaluate_frames"](iter(frames), ratings)
+        return [json.loads(row["outcome"]) for frame_out in out for row in rows_of(frame_out)]
+
+    first = mapped(None)
+    second = mapped(P.community_ratings(example_data, YEAR, first))
+    result = P.combine(Evaluator(tongjiang_pack, engine), example_data, YEAR, first + second)
     assert to_json(result) == to_json(example_result)
 
 

@@ -8,11 +8,11 @@ is one short engine session. Nothing is kept between evaluations except the comp
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from ..domain.errors import DataError, Problem
 from ..domain.model import Dataset, SubjectKind
@@ -61,11 +61,13 @@ class Share:
     (:mod:`partybuild_rules.evaluation.partitions`): only the queries ``qids``; with ``community``,
     only that community's subjects (a partition: no allocation, no warnings, earlier years under
     the same share); without it, the whole city, where ``joined(stage)`` gives the outcomes of
-    ``stage`` evaluated elsewhere, added as if this run had found them."""
+    ``stage`` evaluated elsewhere, added as if this run had found them. ``computed``: ratings
+    worked out elsewhere (in other partitions), known from the start."""
 
     qids: frozenset[str]
     community: str | None = None
     joined: Callable[[int], list[Any]] | None = None
+    computed: Mapping[Key, str] = field(default_factory=dict)
 
 
 class Evaluator:
@@ -145,7 +147,7 @@ class Evaluator:
         covers = data.covers
         index = F.Index(data, year, self.pack.declarations)
         outcomes: list[Any] = []
-        computed: dict[Key, str] = {}
+        computed: dict[Key, str] = dict(share.computed) if share is not None else {}
         reprimanded: set[Key] = set()
         earlier: dict[int, list[Any]] = {}
 

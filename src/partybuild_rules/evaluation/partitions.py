@@ -17,7 +17,6 @@ import hashlib
 import importlib
 import io
 import json
-import os
 import pickle
 import threading
 import types
@@ -30,15 +29,29 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from pydantic import BaseModel, TypeAdapter, create_model
 
-from ..domain.errors import DataError, EngineError, PolicyError, Problem
-from ..domain.model import Dataset, Event, Inspection, PackEvent, Rectification, SubjectKind
+from ..domain.errors import DataError, EngineError, PolicyError
+from ..domain.model import (
+    CORE_EVENT_TYPES,
+    Activity,
+    Assessment,
+    Dataset,
+    Event,
+    Inspection,
+    JointMeeting,
+    MemberReportIn,
+    PackEvent,
+    Rectification,
+    SubjectKind,
+    TwoWayReview,
+    UnitReport,
+)
 from ..domain.outcomes import Outcome, Result
 from ..policy.declarations import Declarations, RefTo
 from ..policy.documents import RuleKind
+from ..data.datasets import check_declared
 from ..policy.pack import Pack, rule_dependencies
 from . import facts as F
 from .compile import Program, compile_pack
-from ..data.datasets import check_declared
 from .engines.base import resolve_engine
 from .evaluator import Evaluator, Progress, Share
 
@@ -48,6 +61,7 @@ __all__ = [
     "Plan",
     "combine",
     "community_dataset",
+    "community_ratings",
     "evaluate_partition",
     "evaluate_split",
     "pack_bundle",
@@ -59,7 +73,7 @@ DASK_CONNECT_TIMEOUT = 10
 """Seconds to wait for a Dask scheduler before giving up with a clear message."""
 
 _KINDS = (SubjectKind.MEMBER, SubjectKind.UNIT, SubjectKind.COMMUNITY)
-_OUTCOME: TypeAdapter[Any] = TypeAdapter(Outcome)
+_OUTCOMES: TypeAdapter[list[Any]] = TypeAdapter(list[Outcome])
 _EVENT: TypeAdapter[Any] = TypeAdapter(Event)
 
 
@@ -69,19 +83,24 @@ _EVENT: TypeAdapter[Any] = TypeAdapter(Event)
 
 @dataclass(frozen=True)
 class Plan:
-    """Where each rule runs: ``partitioned`` rules in the community partitions, the others over
-    the whole city, each with the reason (``whole[rule_id]``)."""
+    """Where each rule runs: ``partitioned`` rules in the community partitions; ``second`` rules
+    in the partitions too, in a second round that knows every community's rating (their facts
+    carry the rating of the community where a role is held); the others over the whole city, each
+    with the reason (``whole[rule_id]``)."""
 
     partitioned: frozenset[str]
+    second: frozenset[str]
     whole: Mapping[str, str]
 
 
 def plan(pack: Pack, program: Program | None = None) -> Plan:
-    """Which rules of ``pack`` may run in community partitions. A rule runs over the whole city
-    if it is ``local: false`` (allocation is never local), if its facts name the rating of another
-    community (a role held in a community other than the member's own), or if it reads the
-    outcomes of such a rule (``outcome:`` conditions, ratings, ``unless: reprimanded``), directly
-    or through other rules."""
+    """Which rules of ``pack`` run in community partitions. A rule runs over the whole city if it
+    is ``local: false`` (allocation is never local), or if it reads the outcomes of such a rule
+    (``outcome:`` conditions, ratings, ``unless: reprimanded``), directly or through other rules.
+    A ``holds_role`` rule, whose facts carry the rating of the community where the role is held
+    (another community's, for a member holding a role elsewhere), runs in a second round of the
+    partitions, given every community's rating, if it reads no outcome but the ratings (it is
+    evaluated after them); otherwise over the whole city."""
     program = program or compile_pack(pack)
     whole: dict[str, str] = {}
     for rule in pack.rules:
@@ -89,23 +108,33 @@ def plan(pack: Pack, program: Program | None = None) -> Plan:
             whole[rule.id] = "an allocation compares communities"
         elif not rule.local:
             whole[rule.id] = "`local: false`: it reads records of another community"
-    for query in program.queries:
-        if query.kind == "role" and query.rule.id not in whole:
-            # role_month_facts carries the rating of the community where the role is held
-            whole[query.rule.id] = "its facts carry the rating of the community where a role is held"
     needs = rule_dependencies(pack.rules)
+    raters = {rule.id for rule in pack.rules if rule.rating}
+    second: set[str] = set()
+    for query in program.queries:
+        rule_id = query.rule.id
+        if query.kind == "role" and rule_id not in whole:  # role_month_facts carries the role's community rating
+            reads = set(needs.get(rule_id, ()))
+            if reads <= raters and (reads == raters or not raters):
+                second.add(rule_id)
+            else:
+                whole[rule_id] = ("its facts carry the rating of the community where a role is held, "
+                                  "and it reads other outcomes than the ratings")
     changed = True
     while changed:
         changed = False
         for rule in pack.rules:
             if rule.id in whole:
                 continue
-            read = next((n for n in needs.get(rule.id, ()) if n in whole), None)
+            read = next((n for n in needs.get(rule.id, ()) if n in whole or (n in second and rule.id not in second)),
+                        None)
             if read is not None:
-                whole[rule.id] = f"it reads the outcomes of `{read}`, evaluated over the whole city"
+                where = "over the whole city" if read in whole else "in the second round"
+                whole[rule.id] = f"it reads the outcomes of `{read}`, evaluated {where}"
+                second.discard(rule.id)
                 changed = True
-    partitioned = frozenset(rule.id for rule in pack.rules if rule.id not in whole)
-    return Plan(partitioned, types.MappingProxyType(whole))
+    partitioned = frozenset(rule.id for rule in pack.rules if rule.id not in whole and rule.id not in second)
+    return Plan(partitioned, frozenset(second), types.MappingProxyType(whole))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -114,14 +143,16 @@ def plan(pack: Pack, program: Program | None = None) -> Plan:
 
 @dataclass(frozen=True)
 class Partition:
-    """One community's dataset as JSON text: what a worker receives."""
+    """One community's part of a dataset as JSON text: what a worker receives. ``dataset`` holds
+    its records and events, ``records`` its records alone (what the second round reads)."""
 
     community: str
     dataset: str
+    records: str
 
     def payload(self) -> dict[str, str]:
         """The partition as a plain JSON-able mapping (a row of a data frame)."""
-        return {"community": self.community, "dataset": self.dataset}
+        return {"community": self.community, "dataset": self.dataset, "records": self.records}
 
 
 def split(data: Dataset, pack: Pack) -> list[Partition]:
@@ -142,7 +173,8 @@ def _written(data: Dataset, pack: Pack) -> tuple[dict[str, int], Iterator[Partit
         written: dict[int, str] = {}  # each event written once: whole, or up to its participants
         for community, part in parts.items():
             residents = {m.id for m in part.members}
-            events = []
+            by_type: dict[str, list[str]] = {name: [] for name in _TYPES}
+            order = []
             for event in part.events:
                 text = written.get(id(event))
                 if text is None:
@@ -151,12 +183,24 @@ def _written(data: Dataset, pack: Pack) -> tuple[dict[str, int], Iterator[Partit
                 if participants is not None:  # only the residents' facts are made here
                     own = participants if residents.issuperset(participants) else [
                         m for m in participants if m in residents]
-                    text += json.dumps(list(own), ensure_ascii=False) + "}"
-                events.append(text)
-            head = part.model_copy(update={"events": ()}).model_dump_json()
-            yield Partition(community, head[:-len("[]}")] + "[" + ",".join(events) + "]}")
+                    text += _id_list(own) + "}"
+                kind = "pack" if isinstance(event, PackEvent) else event.type
+                by_type[kind].append(text)
+                order.append(_CODES[kind])
+            head = part.model_dump_json(exclude={"events"})
+            events = ",".join(f'"{name}":[{",".join(texts)}]' for name, texts in by_type.items() if texts)
+            yield Partition(community, f'{{"dataset":{head},"events":{{{events}}},"order":"{"".join(order)}"}}',
+                            f'{{"dataset":{head},"events":{{}},"order":""}}')
 
     return {community: len(part.events) for community, part in parts.items()}, partitions()
+
+
+def _id_list(ids: Sequence[str]) -> str:
+    """A JSON list of ids; ids that passed the dataset's checks need no escaping (most lists)."""
+    joined = "".join(ids)
+    if joined.isascii() and joined.isprintable() and '"' not in joined and "\\" not in joined:
+        return '["' + '","'.join(ids) + '"]' if ids else "[]"
+    return json.dumps(list(ids), ensure_ascii=False)
 
 
 def _event_json(event: Any) -> str:
@@ -311,17 +355,36 @@ def _dataset_of(records: _Records, community: str, events: list[Any], routes: _R
     )
 
 
-_Sections: type[BaseModel] = create_model(  # type: ignore[call-overload]
-    "_Sections", __config__=Dataset.model_config,
-    **{name: (field.annotation, field) for name, field in Dataset.model_fields.items()},
+_TYPES: dict[str, type[BaseModel]] = {
+    cls.model_fields["type"].default: cls for cls in (
+        UnitReport, MemberReportIn, Activity, JointMeeting, TwoWayReview, Inspection, Rectification, Assessment)
+}
+_TYPES["pack"] = PackEvent
+_CODES = {name: str(n) for n, name in enumerate(_TYPES)}
+assert set(_TYPES) == {*CORE_EVENT_TYPES, "pack"} and len(_TYPES) <= 10
+_SECTIONS: dict[str, Any] = {
+    name: (field.annotation, field) for name, field in Dataset.model_fields.items() if name != "events"}
+_model: Any = create_model  # fields built from other models' fields: typed as Any
+_Payload: type[BaseModel] = _model(
+    "_Payload", __config__=Dataset.model_config,
+    dataset=(_model("_Sections", __config__=Dataset.model_config, **_SECTIONS), ...),
+    events=(_model("_Events", __config__=Dataset.model_config,
+                   **{name: (tuple[cls, ...], ()) for name, cls in _TYPES.items()}), ...),  # type: ignore[valid-type]
+    order=(str, ...),
 )
-"""The fields of a dataset, each validated as :class:`Dataset` validates it, without the check of
-references across sections, which the dataset split had already passed."""
+"""A partition as written: the community's records, each field validated as :class:`Dataset`
+validates it (without the check of references across sections, which the whole dataset passed),
+its events by type (each type read by its own model: no event has to be tried against the
+others), and the order of the events, one digit per event naming its type."""
 
 
 def _decoded(text: str) -> Dataset:
-    sections = _Sections.model_validate_json(text)
-    return Dataset.model_construct(**{name: getattr(sections, name) for name in Dataset.model_fields})
+    payload: Any = _Payload.model_validate_json(text)
+    sections = payload.dataset
+    of_type = {name: iter(getattr(payload.events, name)) for name in _TYPES}
+    kinds = list(_TYPES)
+    events = tuple(next(of_type[kinds[int(code)]]) for code in payload.order)
+    return Dataset.model_construct(**{name: getattr(sections, name) for name in _SECTIONS}, events=events)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -348,12 +411,12 @@ def pack_bundle(pack: Pack) -> bytes:
     return stream.getvalue()
 
 
-_LOADED: OrderedDict[tuple[str, str | None], tuple[Evaluator, frozenset[str]]] = OrderedDict()
+_LOADED: OrderedDict[tuple[str, str | None], tuple[Evaluator, _Queries]] = OrderedDict()
 _LOADED_LOCK = threading.Lock()
 _LOADED_KEPT = 4
 
 
-def _evaluator(pack: Pack | bytes, engine: str | None) -> tuple[Evaluator, frozenset[str]]:
+def _evaluator(pack: Pack | bytes, engine: str | None) -> tuple[Evaluator, _Queries]:
     """The compiled pack and the queries of its partitioned rules; a worker compiles each
     shipped pack once (by content) and keeps the last few."""
     if isinstance(pack, Pack):
@@ -377,9 +440,19 @@ def _evaluator(pack: Pack | bytes, engine: str | None) -> tuple[Evaluator, froze
     return known
 
 
-def _partitioned_queries(evaluator: Evaluator) -> frozenset[str]:
-    chosen = plan(evaluator.pack, evaluator.program).partitioned
-    return frozenset(q.qid for q in evaluator.program.queries if q.rule.id in chosen)
+@dataclass(frozen=True)
+class _Queries:
+    """The queries of the rules a partition evaluates, in the first round and in the second."""
+
+    first: frozenset[str]
+    second: frozenset[str]
+
+
+def _partitioned_queries(evaluator: Evaluator) -> _Queries:
+    chosen = plan(evaluator.pack, evaluator.program)
+    queries = evaluator.program.queries
+    return _Queries(frozenset(q.qid for q in queries if q.rule.id in chosen.partitioned),
+                    frozenset(q.qid for q in queries if q.rule.id in chosen.second))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -387,16 +460,36 @@ def _partitioned_queries(evaluator: Evaluator) -> frozenset[str]:
 
 
 def evaluate_partition(
-    partition: Partition | Mapping[str, str], pack: Pack | bytes, year: int, engine: str | None = None
+    partition: Partition | Mapping[str, str], pack: Pack | bytes, year: int, engine: str | None = None,
+    ratings: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """The outcomes of the partitioned rules (see :func:`plan`) for the subjects of the
     partition's community, as plain JSON-able records (``outcome.model_dump(mode="json")``), in
-    the order of the outcomes. ``pack`` is a loaded pack or a :func:`pack_bundle`."""
-    community, text = (partition.community, partition.dataset) if isinstance(partition, Partition) else (
-        partition["community"], partition["dataset"])
-    evaluator, qids = _evaluator(pack, engine)
-    result = evaluator._run(_decoded(text), year, None, None, Share(qids, community))
+    the order of the outcomes. ``pack`` is a loaded pack or a :func:`pack_bundle`. With
+    ``ratings`` (every community's rating, from :func:`community_ratings`), the outcomes of the
+    second round's rules instead, read from the partition's records alone."""
+    payload = partition.payload() if isinstance(partition, Partition) else partition
+    evaluator, queries = _evaluator(pack, engine)
+    community = payload["community"]
+    if ratings is None:
+        share = Share(queries.first, community)
+        text = payload["dataset"]
+    else:
+        if not queries.second:
+            return []
+        share = Share(queries.second, community, computed={(SubjectKind.COMMUNITY, c): t for c, t in ratings.items()})
+        text = payload.get("records") or payload["dataset"]
+    result = evaluator._run(_decoded(text), year, None, None, share)
     return [outcome.model_dump(mode="json") for outcome in result.outcomes]
+
+
+def community_ratings(data: Dataset, year: int, records: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Every community's rating of ``year`` for the second round: the one given in ``data``, else
+    the one the partitions worked out (a rating evaluation among ``records``)."""
+    found = {r["subject"]: r["tier"] for r in records
+             if r.get("kind") == "evaluation" and r.get("rating") and r.get("subject_kind") == "community"}
+    found.update({r.subject: r.tier for r in data.ratings if r.subject_kind is SubjectKind.COMMUNITY and r.year == year})
+    return found
 
 
 def combine(
@@ -404,9 +497,9 @@ def combine(
     progress: Progress | None = None,
 ) -> Result:
     """The result of the whole evaluation: the outcomes of every partition (``records``, as
-    :func:`evaluate_partition` returns them), and those of the rules that run over the whole
-    city, evaluated here with the partitions' outcomes of the stages before theirs."""
-    outcomes = [_OUTCOME.validate_python(record) for record in records]
+    :func:`evaluate_partition` returns them, of both rounds), and those of the rules that run over
+    the whole city, evaluated here with the partitions' outcomes of the stages before theirs."""
+    outcomes = _OUTCOMES.validate_python(list(records))
     return _whole(evaluator, data, year, progress, lambda: outcomes)
 
 
@@ -414,8 +507,9 @@ def _whole(
     evaluator: Evaluator, data: Dataset, year: int, progress: Progress | None, gather: Callable[[], list[Any]]
 ) -> Result:
     stage_of = {q.rule.id: q.stage for q in evaluator.program.queries}
-    chosen = plan(evaluator.pack, evaluator.program).partitioned
-    qids = frozenset(q.qid for q in evaluator.program.queries if q.rule.id not in chosen)
+    chosen = plan(evaluator.pack, evaluator.program)
+    qids = frozenset(q.qid for q in evaluator.program.queries
+                     if q.rule.id not in chosen.partitioned and q.rule.id not in chosen.second)
     by_stage: dict[int, list[Any]] | None = None
 
     def joined(stage: int) -> list[Any]:
@@ -439,14 +533,23 @@ def evaluate_split(
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be a whole number of processes, 1 or more, not {jobs!r}")
     evaluator._check(data, year)  # the errors of the whole dataset, as one process reports them
-    if not _partitioned_queries(evaluator) or (dask is None and jobs == 1):
+    queries = _partitioned_queries(evaluator)
+    if not (queries.first or queries.second) or (dask is None and jobs == 1):
         return evaluator._run(data, year, progress, None)
     runner: _Runner = _DaskRunner(dask) if dask is not None else _PoolRunner(min(jobs, len(data.communities)) or 1)
     with runner:
         sizes, partitions = _written(data, evaluator.pack)
         bundle = pack_bundle(evaluator.pack)
+        heads: list[dict[str, str]] = []
+
+        def written() -> Iterator[Partition]:
+            for partition in partitions:
+                heads.append({"community": partition.community, "dataset": partition.records})
+                yield partition
+
         # tasks are sent as their partitions are written: the workers start on the first ones
-        pending = [runner.submit(chunk, bundle, year, evaluator.engine) for chunk in _chunks(sizes, partitions, runner.width)]
+        pending = [runner.submit(chunk, bundle, year, evaluator.engine, None)
+                   for chunk in _chunks(sizes, written(), runner.width)]
         records: dict[str, list[dict[str, Any]]] = {}
 
         def gather() -> list[Any]:
@@ -455,7 +558,15 @@ def evaluate_split(
                     records[community] = found
                     if progress is not None:
                         progress("partitions", len(records), len(sizes))
-            return [_OUTCOME.validate_python(r) for community in sizes for r in records.get(community, ())]
+            found = [r for community in sizes for r in records.get(community, ())]
+            if queries.second:  # the role allowances, given every community's rating
+                ratings = community_ratings(data, year, found)
+                step = max(1, len(heads) // max(1, runner.width * 2))
+                second = [runner.submit(heads[i:i + step], bundle, year, evaluator.engine, ratings)
+                          for i in range(0, len(heads), step)]
+                for done in runner.results(second):
+                    found += [r for _, rows in _unwrapped(done) for r in rows]
+            return _OUTCOMES.validate_python(found)
 
         return _whole(evaluator, data, year, progress, gather)
 
@@ -485,11 +596,12 @@ def _chunks(sizes: Mapping[str, int], partitions: Iterator[Partition], width: in
         yield chunk
 
 
-def _task(chunk: Chunk, bundle: bytes, year: int, engine: str) -> Done:
-    """One task in a worker: evaluate each partition of ``chunk``. The errors of the library come
-    back as data (their problems), to be raised again as they are."""
+def _task(chunk: Chunk, bundle: bytes, year: int, engine: str, ratings: Mapping[str, str] | None) -> Done:
+    """One task in a worker: evaluate each partition of ``chunk`` (in the second round with
+    ``ratings``). The errors of the library come back as data (their problems), to be raised
+    again as they are."""
     try:
-        return "ok", [(p["community"], evaluate_partition(p, bundle, year, engine)) for p in chunk]
+        return "ok", [(p["community"], evaluate_partition(p, bundle, year, engine, ratings)) for p in chunk]
     except (DataError, PolicyError) as error:
         return type(error).__name__, list(error.problems)
     except EngineError as error:
@@ -520,7 +632,7 @@ class _Runner:
     def close(self, failed: bool) -> None:
         raise NotImplementedError
 
-    def submit(self, chunk: Chunk, bundle: bytes, year: int, engine: str) -> Any:
+    def submit(self, chunk: Chunk, bundle: bytes, year: int, engine: str, ratings: Mapping[str, str] | None) -> Any:
         raise NotImplementedError
 
     def results(self, pending: list[Any]) -> Iterator[Done]:
@@ -543,8 +655,8 @@ class _PoolRunner(_Runner):
         # after an error or Ctrl-C the tasks not started are dropped and nothing more is awaited
         self.pool.shutdown(wait=not failed, cancel_futures=True)
 
-    def submit(self, chunk: Chunk, bundle: bytes, year: int, engine: str) -> Any:
-        return self.pool.submit(_task, chunk, bundle, year, engine)
+    def submit(self, chunk: Chunk, bundle: bytes, year: int, engine: str, ratings: Mapping[str, str] | None) -> Any:
+        return self.pool.submit(_task, chunk, bundle, year, engine, ratings)
 
     def results(self, pending: list[Any]) -> Iterator[Done]:
         waiting: set[Future[Done]] = set(pending)
@@ -584,10 +696,10 @@ class _DaskRunner(_Runner):
         if self.own:
             self.client.close()
 
-    def submit(self, chunk: Chunk, bundle: bytes, year: int, engine: str) -> Any:
+    def submit(self, chunk: Chunk, bundle: bytes, year: int, engine: str, ratings: Mapping[str, str] | None) -> Any:
         if self.shipped is None:  # the pack once to every worker, not once per task
             self.shipped = self.client.scatter(bundle, broadcast=True, hash=True)
-        return self.client.submit(_task, chunk, self.shipped, year, engine, pure=False)
+        return self.client.submit(_task, chunk, self.shipped, year, engine, ratings, pure=False)
 
     def results(self, pending: list[Any]) -> Iterator[Done]:
         for future in self.distributed.as_completed(pending):
@@ -603,7 +715,3 @@ def distributed_module() -> Any:
             "evaluating on a Dask cluster needs the `distributed` package: pip install 'partybuild-rules[dask]'"
         ) from None
 
-
-def cpu_count() -> int:
-    """The processors this process may use (for a default number of jobs)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
