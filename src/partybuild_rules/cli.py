@@ -84,6 +84,12 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--output", type=Path, default=None, help="write to this file instead of stdout")
     evaluate.add_argument("--audit", type=Path, default=None, metavar="FILE",
                           help="append one JSON line recording this evaluation (inputs' hashes, digest)")
+    evaluate.add_argument("--jobs", type=_jobs, default=1, metavar="N",
+                          help="evaluate the communities in N worker processes (default 1: in this process); "
+                          "same outcomes (docs/scale.md)")
+    evaluate.add_argument("--dask", default=None, metavar="ADDRESS",
+                          help="evaluate the communities on the Dask cluster whose scheduler is at ADDRESS "
+                          "(e.g. tcp://10.0.0.5:8786); needs pip install 'partybuild-rules[dask]'")
 
     replay = commands.add_parser("replay", parents=[common],
                                  help="re-run the evaluations an audit file recorded and compare digests (复核)")
@@ -183,6 +189,16 @@ def _ranged(low: int, high: int) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a whole number of processes") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"`{text}`: give 1 or more processes (1 evaluates in this process)")
+    return value
 
 
 class UsageError(Exception):
@@ -290,7 +306,8 @@ def _progress(args: argparse.Namespace, stream: TextIO) -> Iterator[Progress | N
         task = bar.add_task(label, total=None)
 
         def report(stage: str, done: int, total: int) -> None:
-            stage_text = stage.replace("stage ", _words(args, "阶段 ", "stage "))
+            stage_text = stage.replace("stage ", _words(args, "阶段 ", "stage ")).replace(
+                "partitions", _words(args, "分区", "partitions"))
             bar.update(task, description=f"{label}（{stage_text}）", completed=done, total=total)
 
         yield report
@@ -334,15 +351,30 @@ def _needs_output(args: argparse.Namespace) -> None:
                              f"add e.g. --output result.{args.format}"))
 
 
+def _spread(args: argparse.Namespace) -> None:
+    """Refuse ``--jobs`` with ``--dask``, and ``--dask`` without the package, before any work."""
+    if args.dask is None:
+        return
+    if args.jobs > 1:
+        raise _Usage(Problem("give `--jobs` or `--dask`, not both", None, "usage",
+                             "--jobs N uses this machine's processors, --dask ADDRESS a cluster's"))
+    import importlib.util
+
+    if importlib.util.find_spec("distributed") is None:
+        raise _Usage(Problem("`--dask` needs the Dask distributed package, which is not installed", None, "usage",
+                             "pip install 'partybuild-rules[dask]'"))
+
+
 def _evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
     _writable(args.output)
     _writable(args.audit)
     _needs_output(args)
+    _spread(args)
     pack, data, year = _load(args, err)
     evaluator = Evaluator(pack, args.engine)
     try:
         with _progress(args, err) as progress:
-            result = evaluator.evaluate(data, year, progress)
+            result = evaluator.evaluate(data, year, progress, jobs=args.jobs, dask=args.dask)
     finally:
         evaluator.close()
     _show_warnings(result, args.lang, err)

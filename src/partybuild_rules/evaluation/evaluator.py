@@ -8,10 +8,11 @@ is one short engine session. Nothing is kept between evaluations except the comp
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 from decimal import Decimal
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from ..domain.collector import collector_paused
 from ..domain.errors import DataError, Problem
@@ -46,7 +47,7 @@ from .measures import bound_value, holds
 from .prefilter import FactFilter
 from .warnings import dataset_warnings
 
-__all__ = ["Evaluator", "evaluate", "Progress", "hidden_fields"]
+__all__ = ["Evaluator", "evaluate", "Progress", "Share", "hidden_fields"]
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(stage_label, done, total)`` while an evaluation runs."""
@@ -54,6 +55,21 @@ Progress = Callable[[str, int, int], None]
 _HIDDEN = {"sid", "id", "q", "held_from", "held_until"}
 _ROUNDING = {"fen": Decimal("0.01"), "jiao": Decimal("0.1"), "yuan": Decimal("1")}
 Key = tuple[SubjectKind, str]
+
+
+@dataclass(frozen=True)
+class Share:
+    """The part of an evaluation one run does when it is split into community partitions
+    (:mod:`partybuild_rules.evaluation.partitions`): only the queries ``qids``; with ``community``,
+    only that community's subjects (a partition: no allocation, no warnings, earlier years under
+    the same share); without it, the whole city, where ``joined(stage)`` gives the outcomes of
+    ``stage`` evaluated elsewhere, added as if this run had found them. ``computed``: ratings
+    worked out elsewhere (in other partitions), known from the start."""
+
+    qids: frozenset[str]
+    community: str | None = None
+    joined: Callable[[int], list[Any]] | None = None
+    computed: Mapping[Key, str] = field(default_factory=dict)
 
 
 class Evaluator:
@@ -99,10 +115,20 @@ class Evaluator:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def evaluate(self, data: Dataset, year: int, progress: Progress | None = None) -> Result:
-        """Evaluate ``year`` of ``data``; outcomes come sorted, with provenance."""
-        with collector_paused():
-            return self._run(data, year, progress, None)
+    def evaluate(
+        self, data: Dataset, year: int, progress: Progress | None = None, *, jobs: int = 1, dask: Any = None
+    ) -> Result:
+        """Evaluate ``year`` of ``data``; outcomes come sorted, with provenance.
+
+        ``jobs=N`` (N > 1) evaluates the community partitions in N worker processes, ``dask`` (a
+        scheduler address or a ``distributed.Client``) on a Dask cluster; either gives the same
+        result as one process (see ``docs/scale.md``)."""
+        if jobs == 1 and dask is None:
+            with collector_paused():
+                return self._run(data, year, progress, None)
+        from .partitions import evaluate_split
+
+        return evaluate_split(self, data, year, progress, jobs=jobs, dask=dask)
 
     def evaluate_watching(
         self, data: Dataset, year: int, subject: str
@@ -114,10 +140,11 @@ class Evaluator:
             result = self._run(data, year, None, (subject, watched))
         return result, watched
 
-    def check(self, data: Dataset, year: int) -> None:
+    def check(self, data: Dataset, year: int, declared: bool = False) -> None:
         """Raise :class:`DataError` (or :class:`PolicyError`) when ``year`` of ``data`` cannot be
         evaluated with this pack: a year the pack is not in force or the data does not cover,
-        undeclared attributes or event types, ratings with tiers the pack does not know."""
+        undeclared attributes or event types (unless ``declared``: the dataset is known to follow
+        the pack's declarations), ratings with tiers the pack does not know."""
         self.pack.check_year(year)
         covers = data.covers
         if not covers.start.year <= year <= covers.end.year:
@@ -125,7 +152,8 @@ class Evaluator:
                 f"year {year} is outside the recorded dates {covers.start}..{covers.end}", None,
                 "year", f"evaluate a year from {covers.start.year} to {covers.end.year}",
             )])
-        check_declared(data, self.pack)
+        if not declared:
+            check_declared(data, self.pack)
         tier_problems = rating_tier_problems(self.pack, data)
         if tier_problems:
             raise DataError(tier_problems)
@@ -136,12 +164,13 @@ class Evaluator:
         year: int,
         progress: Progress | None,
         watch: tuple[str, list[tuple[Query, F.Fact]]] | None,
+        share: Share | None = None,
     ) -> Result:
-        self.check(data, year)
+        self.check(data, year, declared=share is not None and share.community is not None)
         covers = data.covers
         index = F.Index(data, year, self.pack.declarations)
         outcomes: list[Any] = []
-        computed: dict[Key, str] = {}
+        computed: dict[Key, str] = dict(share.computed) if share is not None else {}
         reprimanded: set[Key] = set()
         earlier: dict[int, list[Any]] = {}
 
@@ -154,13 +183,14 @@ class Evaluator:
                 past = year + offset
                 known = covers.start.year <= past <= covers.end.year
                 in_force = all(f.covers(past) for f in self.pack.in_force)
-                earlier[offset] = list(self._run(data, past, None, None).outcomes) if known and in_force else []
+                alone = share if share is not None and share.community is not None else None
+                earlier[offset] = list(self._run(data, past, None, None, alone).outcomes) if known and in_force else []
             return earlier[offset]
 
         measurer = F.Measurer(index, self.pack, computed, outcomes_of)
         stages = sorted({q.stage for q in self.program.queries})
         for stage in stages:
-            queries = [q for q in self.program.queries if q.stage == stage]
+            queries = [q for q in self.program.queries if q.stage == stage and (share is None or q.qid in share.qids)]
             ratings = F.current_ratings(index, computed)
             partitions = self._partitioned(index, queries, computed, ratings, reprimanded, measurer,
                                            explaining=watch is not None)
@@ -171,18 +201,24 @@ class Evaluator:
                 )
             done = 0
             for community in sorted(partitions):
+                if share is not None and share.community not in (None, community):
+                    continue
                 with self._engine.session() as session:
                     fired = session.assert_all(partitions[community])
                 outcomes += [self._outcome(index, f) for f in fired]
                 done += 1
                 if progress is not None:
                     progress(f"stage {stage}", done, len(partitions))
+            if share is not None and share.joined is not None:
+                outcomes += share.joined(stage)
             for outcome in outcomes:
                 if isinstance(outcome, Evaluation) and outcome.rating:
                     computed[(outcome.subject_kind, outcome.subject)] = outcome.tier
                 if isinstance(outcome, Reprimand):
                     reprimanded.add((outcome.subject_kind, outcome.subject))
-        outcomes += allocation_outcomes(self.pack, data, year)  # B1: proposals, not engine matches
+        whole = share is None or share.community is None
+        if whole:
+            outcomes += allocation_outcomes(self.pack, data, year)  # B1: proposals, not engine matches
         outcomes.sort(key=lambda o: o.sort_key())
         return Result(
             pack=self.pack.name,
@@ -192,7 +228,7 @@ class Evaluator:
             engine=self.engine,
             parameters={k: self.pack.shown(k) for k in self.pack.values},
             outcomes=tuple(outcomes),
-            warnings=dataset_warnings(data, year),
+            warnings=dataset_warnings(data, year) if whole else (),
         )
 
     # -- facts ------------------------------------------------------------------------------
@@ -431,14 +467,16 @@ def _derive(
 
 
 def evaluate(
-    pack: Pack, data: Dataset, year: int, progress: Progress | None = None, engine: str | None = None
+    pack: Pack, data: Dataset, year: int, progress: Progress | None = None, engine: str | None = None,
+    *, jobs: int = 1, dask: Any = None,
 ) -> Result:
     """Evaluate ``pack`` over ``data`` for ``year`` with ``engine`` (see :class:`Evaluator`). The
     pack's compiled program is built on first use and reused for later evaluations of the same
-    pack object with the same engine."""
+    pack object with the same engine. ``jobs`` and ``dask`` spread the community partitions over
+    worker processes or a Dask cluster (see :meth:`Evaluator.evaluate`)."""
     name = resolve_engine(engine)
     evaluator: Evaluator | None = pack._cache.get(f"evaluator:{name}")
     if evaluator is None:
         evaluator = pack._cache.setdefault(f"evaluator:{name}", Evaluator(pack, name))
-    return evaluator.evaluate(data, year, progress)
+    return evaluator.evaluate(data, year, progress, jobs=jobs, dask=dask)
 

@@ -27,15 +27,14 @@ from hypothesis.strategies import SearchStrategy
 from ..domain.model import (
     Activity,
     Dataset,
-    Inspection,
     MemberReportIn,
-    Rectification,
     SubjectKind,
 )
 from ..domain.money import to_decimal
 from ..domain.outcomes import Allowance, Evaluation, Result
 from ..domain.periods import Granularity, Period, months_between
 from ..evaluation.compile import parameters_of, resolve
+from ..evaluation.partitions import community_dataset
 from ..policy.documents import Condition, Rule, RuleKind
 from ..policy.expr import evaluate as evaluate_formula
 from ..policy.expr import names as formula_names
@@ -292,68 +291,13 @@ def check_idempotence(
 # partition-independence
 
 
-def community_alone(data: Dataset, community: str) -> Dataset:
-    """The dataset of one community: its units, the members residing there, their ratings and
-    every event involving them (with the rectifications of its inspections' findings), keeping
-    records outside the community only as the context those records refer to."""
-    units = {u.id for u in data.units if u.community == community}
-    members = {m.id for m in data.members if m.residence_community == community}
-
-    def involves(event: Any) -> bool:
-        unit_ids = set(getattr(event, "units", ())) | ({event.unit} if hasattr(event, "unit") else set())
-        member_ids = set(getattr(event, "participants", ())) | ({event.member} if hasattr(event, "member") else set())
-        if isinstance(event, (Inspection,)) or event.type == "assessment":
-            return event.subject in (units if event.subject_kind is SubjectKind.UNIT else {community})
-        return bool(unit_ids & units or member_ids & members or getattr(event, "community", None) == community)
-
-    events: list[Any] = [e for e in data.events if not isinstance(e, Rectification) and involves(e)]
-    findings = {f.id for e in events if isinstance(e, Inspection) for f in e.findings}
-    events = [e for e in data.events if e in events or (isinstance(e, Rectification) and e.finding in findings)]
-    need = _context(data, events, units, members, community)
-    kept = need["communities"]
-    return Dataset(
-        name=data.name, covers=data.covers,
-        communities=tuple(
-            c.model_copy(update={"neighbours": tuple(n for n in c.neighbours if n in kept)})
-            for c in data.communities if c.id in kept
-        ),
-        grids=tuple(g for g in data.grids if g.id in need["grids"]),
-        units=tuple(u for u in data.units if u.id in need["units"]),
-        members=tuple(m for m in data.members if m.id in need["members"]),
-        inspection_groups=tuple(g for g in data.inspection_groups if g.id in need["groups"]),
-        ratings=tuple(
-            r for r in data.ratings
-            if r.subject in (units if r.subject_kind is SubjectKind.UNIT else {community})
-        ),
-        events=tuple(events),
-    )
-
-
-def _context(
-    data: Dataset, events: list[Any], units: set[str], members: set[str], community: str
-) -> dict[str, set[str]]:
-    """Every record the kept records and events refer to, and what those refer to in turn."""
-    need: dict[str, set[str]] = {
-        "communities": {community}, "units": set(units), "members": set(members), "grids": set(), "groups": set(),
-    }
-    for event in events:
-        need["units"] |= set(getattr(event, "units", ())) | ({event.unit} if hasattr(event, "unit") else set())
-        need["members"] |= set(getattr(event, "participants", ())) | (
-            {event.member} if hasattr(event, "member") else set())
-        if getattr(event, "community", None):
-            need["communities"].add(event.community)
-        if isinstance(event, Inspection):
-            need["groups"].add(event.group)
-        if getattr(event, "subject_kind", None) is SubjectKind.UNIT:
-            need["units"].add(event.subject)
-    for m in data.members:
-        if m.id in need["members"]:
-            need["communities"] |= {m.residence_community} | {h.community for h in m.roles}
-            need["units"] |= {m.unit} if m.unit else set()
-            need["grids"] |= {m.grid} if m.grid else set()
-    need["communities"] |= {u.community for u in data.units if u.id in need["units"]}
-    need["communities"] |= {g.community for g in data.grids if g.id in need["grids"]}
-    return need
+def community_alone(data: Dataset, community: str, pack: Pack | None = None) -> Dataset:
+    """The dataset of one community, as the evaluation's partitions cut it (see
+    :func:`partybuild_rules.evaluation.partitions.community_dataset`): its units, the members
+    residing there, their ratings and every event that counts for one of them (a pack event by
+    the reference fields ``pack`` declares), with the rectifications of its inspections' findings,
+    keeping records outside the community only as the context those records refer to."""
+    return community_dataset(data, community, pack)
 
 
 def _decision(outcome: Any) -> str:
@@ -382,7 +326,7 @@ def check_partition(
             try:
                 whole = [o for o in engines.result(overrides, data, year).outcomes if o.rule_id in local]
                 for place in data.communities:
-                    alone = engines.result(overrides, community_alone(data, place.id), year)
+                    alone = engines.result(overrides, community_alone(data, place.id, pack), year)
                     mine = [o for o in alone.outcomes if o.rule_id in local and o.community == place.id]
                     expected = [o for o in whole if o.community == place.id]
                     if Counter(map(_decision, mine)) != Counter(map(_decision, expected)):

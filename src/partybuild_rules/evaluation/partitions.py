@@ -1,0 +1,717 @@
+"""Evaluating community by community: in worker processes (``jobs``), on a Dask cluster
+(``dask``) or anywhere a function can be mapped over records (Spark), with the result of one
+process, outcome for outcome, provenance included. ``docs/scale.md`` explains the design.
+
+- :func:`split` cuts a dataset into one :class:`Partition` per community: the community's own
+  records, every event that counts for one of its subjects, and the records those refer to.
+- :func:`plan` says which rules run in the partitions and which over the whole city (rules that
+  read another community, allocation, and the rules that read their outcomes).
+- :func:`evaluate_partition` evaluates one partition (plain JSON text in, plain records out).
+- :func:`combine` evaluates the whole-city rules in this process, given the records of every
+  partition, and returns the :class:`~partybuild_rules.domain.outcomes.Result`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import io
+import json
+import pickle
+import threading
+import types
+from collections import OrderedDict, defaultdict
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, replace
+from multiprocessing import get_all_start_methods, get_context
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+
+from pydantic import BaseModel, TypeAdapter, create_model
+
+from ..domain.errors import DataError, EngineError, PolicyError
+from ..domain.model import (
+    CORE_EVENT_TYPES,
+    Activity,
+    Assessment,
+    Dataset,
+    Event,
+    Inspection,
+    JointMeeting,
+    MemberReportIn,
+    PackEvent,
+    Rectification,
+    SubjectKind,
+    TwoWayReview,
+    UnitReport,
+)
+from ..domain.outcomes import Outcome, Result
+from ..policy.declarations import Declarations, RefTo
+from ..policy.documents import RuleKind
+from ..data.datasets import check_declared
+from ..policy.pack import Pack, rule_dependencies
+from . import facts as F
+from .compile import Program, compile_pack
+from .engines.base import resolve_engine
+from .evaluator import Evaluator, Progress, Share
+
+__all__ = [
+    "DASK_CONNECT_TIMEOUT",
+    "Partition",
+    "Plan",
+    "combine",
+    "community_dataset",
+    "community_ratings",
+    "evaluate_partition",
+    "evaluate_split",
+    "pack_bundle",
+    "plan",
+    "split",
+]
+
+DASK_CONNECT_TIMEOUT = 10
+"""Seconds to wait for a Dask scheduler before giving up with a clear message."""
+
+_KINDS = (SubjectKind.MEMBER, SubjectKind.UNIT, SubjectKind.COMMUNITY)
+_OUTCOMES: TypeAdapter[list[Any]] = TypeAdapter(list[Outcome])
+_EVENT: TypeAdapter[Any] = TypeAdapter(Event)
+
+
+# ---------------------------------------------------------------------------------------------
+# which rules run where
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Where each rule runs: ``partitioned`` rules in the community partitions; ``second`` rules
+    in the partitions too, in a second round that knows every community's rating (their facts
+    carry the rating of the community where a role is held); the others over the whole city, each
+    with the reason (``whole[rule_id]``)."""
+
+    partitioned: frozenset[str]
+    second: frozenset[str]
+    whole: Mapping[str, str]
+
+
+def plan(pack: Pack, program: Program | None = None) -> Plan:
+    """Which rules of ``pack`` run in community partitions. A rule runs over the whole city if it
+    is ``local: false`` (allocation is never local), or if it reads the outcomes of such a rule
+    (``outcome:`` conditions, ratings, ``unless: reprimanded``), directly or through other rules.
+    A ``holds_role`` rule, whose facts carry the rating of the community where the role is held
+    (another community's, for a member holding a role elsewhere), runs in a second round of the
+    partitions, given every community's rating, if it reads no outcome but the ratings (it is
+    evaluated after them); otherwise over the whole city."""
+    program = program or compile_pack(pack)
+    whole: dict[str, str] = {}
+    for rule in pack.rules:
+        if rule.kind is RuleKind.ALLOCATION:
+            whole[rule.id] = "an allocation compares communities"
+        elif not rule.local:
+            whole[rule.id] = "`local: false`: it reads records of another community"
+    needs = rule_dependencies(pack.rules)
+    raters = {rule.id for rule in pack.rules if rule.rating}
+    second: set[str] = set()
+    for query in program.queries:
+        rule_id = query.rule.id
+        if query.kind == "role" and rule_id not in whole:  # role_month_facts carries the role's community rating
+            reads = set(needs.get(rule_id, ()))
+            if reads <= raters and (reads == raters or not raters):
+                second.add(rule_id)
+            else:
+                whole[rule_id] = ("its facts carry the rating of the community where a role is held, "
+                                  "and it reads other outcomes than the ratings")
+    changed = True
+    while changed:
+        changed = False
+        for rule in pack.rules:
+            if rule.id in whole:
+                continue
+            read = next((n for n in needs.get(rule.id, ()) if n in whole or (n in second and rule.id not in second)),
+                        None)
+            if read is not None:
+                where = "over the whole city" if read in whole else "in the second round"
+                whole[rule.id] = f"it reads the outcomes of `{read}`, evaluated {where}"
+                second.discard(rule.id)
+                changed = True
+    partitioned = frozenset(rule.id for rule in pack.rules if rule.id not in whole and rule.id not in second)
+    return Plan(partitioned, frozenset(second), types.MappingProxyType(whole))
+
+
+# ---------------------------------------------------------------------------------------------
+# partitions
+
+
+@dataclass(frozen=True)
+class Partition:
+    """One community's part of a dataset as JSON text: what a worker receives. ``dataset`` holds
+    its records and events, ``records`` its records alone (what the second round reads)."""
+
+    community: str
+    dataset: str
+    records: str
+
+    def payload(self) -> dict[str, str]:
+        """The partition as a plain JSON-able mapping (a row of a data frame)."""
+        return {"community": self.community, "dataset": self.dataset, "records": self.records}
+
+
+def split(data: Dataset, pack: Pack) -> list[Partition]:
+    """One :class:`Partition` per community of ``data``, in the order of ``data.communities``:
+    what :func:`community_dataset` keeps, less the records of other communities, and with an
+    activity's participants only those residing in the community (a partition is evaluated for
+    its own subjects only: it is not a dataset to read alone, as its events name records it does
+    not hold). ``data`` is checked against ``pack`` first, as evaluating checks it."""
+    return list(_written(data, pack)[1])
+
+
+def _written(data: Dataset, pack: Pack) -> tuple[dict[str, int], Iterator[Partition]]:
+    """The number of events of each partition, and the partitions, written as they are asked for."""
+    check_declared(data, pack)
+    parts = _datasets(data, pack, None, context=False)
+
+    def partitions() -> Iterator[Partition]:
+        written: dict[int, str] = {}  # each event written once: whole, or up to its participants
+        for community, part in parts.items():
+            residents = {m.id for m in part.members}
+            by_type: dict[str, list[str]] = {name: [] for name in _TYPES}
+            order = []
+            for event in part.events:
+                text = written.get(id(event))
+                if text is None:
+                    text = written[id(event)] = _event_json(event)
+                participants = getattr(event, "participants", None)
+                if participants is not None:  # only the residents' facts are made here
+                    own = participants if residents.issuperset(participants) else [
+                        m for m in participants if m in residents]
+                    text += _id_list(own) + "}"
+                kind = "pack" if isinstance(event, PackEvent) else event.type
+                by_type[kind].append(text)
+                order.append(_CODES[kind])
+            head = part.model_dump_json(exclude={"events"})
+            events = ",".join(f'"{name}":[{",".join(texts)}]' for name, texts in by_type.items() if texts)
+            yield Partition(community, f'{{"dataset":{head},"events":{{{events}}},"order":"{"".join(order)}"}}',
+                            f'{{"dataset":{head},"events":{{}},"order":""}}')
+
+    return {community: len(part.events) for community, part in parts.items()}, partitions()
+
+
+def _id_list(ids: Sequence[str]) -> str:
+    """A JSON list of ids; ids that passed the dataset's checks need no escaping (most lists)."""
+    joined = "".join(ids)
+    if joined.isascii() and joined.isprintable() and '"' not in joined and "\\" not in joined:
+        return '["' + '","'.join(ids) + '"]' if ids else "[]"
+    return json.dumps(list(ids), ensure_ascii=False)
+
+
+def _event_json(event: Any) -> str:
+    """An event as JSON text; an event with participants up to their list (``…,"participants":``)."""
+    if hasattr(event, "participants"):
+        text: str = _EVENT.dump_json(event, exclude={"participants"}).decode()
+        return text[:-1] + ',"participants":'
+    whole: str = _EVENT.dump_json(event).decode()
+    return whole
+
+
+def community_dataset(data: Dataset, community: str, pack: Pack | None = None) -> Dataset:
+    """The dataset of one community: its units, the members residing there, their ratings and
+    every event that counts for one of them (as :mod:`~partybuild_rules.evaluation.facts` counts:
+    an activity for its community, units and participants; a pack event for every subject its
+    reference fields name, as ``pack`` declares them), the rectifications of its inspections'
+    findings, and, as context only, the records those refer to."""
+    return _datasets(data, pack, {community}, context=True)[community]
+
+
+def _datasets(data: Dataset, pack: Pack | None, only: set[str] | None, *, context: bool) -> dict[str, Dataset]:
+    declarations = pack.declarations if pack is not None else Declarations.empty()
+    owner: dict[SubjectKind, dict[str, str]] = {
+        SubjectKind.MEMBER: {m.id: m.residence_community for m in data.members},
+        SubjectKind.UNIT: {u.id: u.community for u in data.units},
+        SubjectKind.COMMUNITY: {c.id: c.id for c in data.communities},
+    }
+    wanted = [c.id for c in data.communities if only is None or c.id in only]
+    routes = _Routes(declarations, owner)
+    events: dict[str, list[Any]] = {c: [] for c in wanted}
+    of_finding: dict[str, set[str]] = defaultdict(set)
+    for event in data.events:
+        if isinstance(event, Rectification):
+            continue
+        places = routes.communities(event)
+        if isinstance(event, Inspection):
+            for finding in event.findings:
+                of_finding[finding.id] |= places
+        for place in places:
+            if place in events:
+                events[place].append(event)
+    for event in data.events:  # rectifications follow their findings, in record order
+        if isinstance(event, Rectification):
+            for place in of_finding.get(event.finding, ()):
+                if place in events:
+                    events[place].append(event)
+    records = _Records(data)
+    return {community: _dataset_of(records, community, events[community], routes, context) for community in wanted}
+
+
+class _Records:
+    """A dataset's records by id and by community, for cutting it into partitions."""
+
+    def __init__(self, data: Dataset) -> None:
+        self.data = data
+        self.units = {u.id: u for u in data.units}
+        self.members = {m.id: m for m in data.members}
+        self.grids = {g.id: g for g in data.grids}
+        self.order = {section: {r.id: n for n, r in enumerate(getattr(data, section))}
+                      for section in ("communities", "grids", "units", "members", "inspection_groups")}
+        self.own_units: dict[str, list[str]] = defaultdict(list)
+        for unit in data.units:
+            self.own_units[unit.community].append(unit.id)
+        self.residents: dict[str, list[str]] = defaultdict(list)
+        for member in data.members:
+            self.residents[member.residence_community].append(member.id)
+        self.ratings: dict[str, list[Any]] = defaultdict(list)
+        for rating in data.ratings:
+            rated = self.units.get(rating.subject) if rating.subject_kind is SubjectKind.UNIT else None
+            self.ratings[rated.community if rated is not None else rating.subject].append(rating)
+
+    def kept(self, section: str, ids: set[str]) -> tuple[Any, ...]:
+        """The records of ``section`` with these ids, in the dataset's order."""
+        order = self.order[section]
+        records = getattr(self.data, section)
+        return tuple(records[n] for n in sorted(order[i] for i in ids if i in order))
+
+
+class _Routes:
+    """The communities an event belongs to: those of every subject it counts for."""
+
+    def __init__(self, declarations: Declarations, owner: Mapping[SubjectKind, Mapping[str, str]]) -> None:
+        self.owner = owner
+        self._refs: dict[str, list[tuple[str, SubjectKind]]] = {
+            name: [(field, spec.type.ref) for field, spec in event.fields.items() if isinstance(spec.type, RefTo)]
+            for name, event in declarations.events.items()
+        }
+
+    def subjects(self, event: Any) -> Iterator[tuple[SubjectKind, str]]:
+        if isinstance(event, PackEvent):
+            for field, kind in self._refs.get(event.type, ()):
+                value = event.fields.get(field)
+                for subject in value if isinstance(value, list) else ([value] if value else []):
+                    yield kind, str(subject)
+            return
+        units = self.owner[SubjectKind.UNIT]
+        for kind in _KINDS:
+            for subject in F._involved(event, kind, units):
+                if subject:
+                    yield kind, subject
+
+    def communities(self, event: Any) -> set[str]:
+        found = {self.owner[kind].get(subject) for kind, subject in self.subjects(event)}
+        return {place for place in found if place}
+
+
+def _dataset_of(records: _Records, community: str, events: list[Any], routes: _Routes, context: bool) -> Dataset:
+    """With ``context``, a consistent dataset: the records of other communities that the kept
+    records refer to are kept too. Without, only the community's own records (and the inspection
+    groups): what evaluating its own subjects reads."""
+    data = records.data
+    units = set(records.own_units.get(community, ()))
+    members = set(records.residents.get(community, ()))
+    need: dict[str, set[str]] = {
+        "communities": {community}, "units": set(units), "members": set(members), "grids": set(),
+        "inspection_groups": {e.group for e in events if isinstance(e, Inspection)},
+    }
+    section = {SubjectKind.MEMBER: "members", SubjectKind.UNIT: "units", SubjectKind.COMMUNITY: "communities"}
+    for event in events if context else ():
+        for kind, subject in routes.subjects(event):
+            need[section[kind]].add(subject)
+        need["units"] |= set(getattr(event, "units", ())) | ({event.unit} if getattr(event, "unit", None) else set())
+        need["members"] |= set(getattr(event, "participants", ())) | (
+            {event.member} if getattr(event, "member", None) else set())
+        if getattr(event, "community", None):
+            need["communities"].add(event.community)
+    for member_id in need["members"]:
+        member = records.members.get(member_id)
+        if member is not None:
+            need["communities"] |= {member.residence_community} | {h.community for h in member.roles}
+            need["units"] |= {member.unit} if member.unit else set()
+            need["grids"] |= {member.grid} if member.grid else set()
+    if context:
+        need["communities"] |= {records.units[u].community for u in need["units"] if u in records.units}
+        need["communities"] |= {records.grids[g].community for g in need["grids"] if g in records.grids}
+    else:  # a member's unit, grid and roles elsewhere are named, not kept
+        need["units"], need["grids"], need["communities"] = units, {
+            g for g in need["grids"] if g in records.grids and records.grids[g].community == community}, {community}
+    kept = need["communities"]
+    sections: dict[str, Any] = {name: records.kept(name, need[name])
+                                for name in ("grids", "units", "members", "inspection_groups")}
+    return Dataset.model_construct(
+        name=data.name, covers=data.covers, declared_by=data.declared_by,
+        communities=tuple(
+            c if all(n in kept for n in c.neighbours)
+            else c.model_copy(update={"neighbours": tuple(n for n in c.neighbours if n in kept)})
+            for c in records.kept("communities", kept)
+        ),
+        ratings=tuple(records.ratings.get(community, ())),
+        events=tuple(events),
+        **sections,
+    )
+
+
+_TYPES: dict[str, type[BaseModel]] = {
+    cls.model_fields["type"].default: cls for cls in (
+        UnitReport, MemberReportIn, Activity, JointMeeting, TwoWayReview, Inspection, Rectification, Assessment)
+}
+_TYPES["pack"] = PackEvent
+_CODES = {name: str(n) for n, name in enumerate(_TYPES)}
+assert set(_TYPES) == {*CORE_EVENT_TYPES, "pack"} and len(_TYPES) <= 10
+_SECTIONS: dict[str, Any] = {
+    name: (field.annotation, field) for name, field in Dataset.model_fields.items() if name != "events"}
+_model: Any = create_model  # fields built from other models' fields: typed as Any
+_Payload: type[BaseModel] = _model(
+    "_Payload", __config__=Dataset.model_config,
+    dataset=(_model("_Sections", __config__=Dataset.model_config, **_SECTIONS), ...),
+    events=(_model("_Events", __config__=Dataset.model_config,
+                   **{name: (tuple[cls, ...], ()) for name, cls in _TYPES.items()}), ...),  # type: ignore[valid-type]
+    order=(str, ...),
+)
+"""A partition as written: the community's records, each field validated as :class:`Dataset`
+validates it (without the check of references across sections, which the whole dataset passed),
+its events by type (each type read by its own model: no event has to be tried against the
+others), and the order of the events, one digit per event naming its type."""
+
+
+def _decoded(text: str) -> Dataset:
+    payload: Any = _Payload.model_validate_json(text)
+    sections = payload.dataset
+    of_type = {name: iter(getattr(payload.events, name)) for name in _TYPES}
+    kinds = list(_TYPES)
+    events = tuple(next(of_type[kinds[int(code)]]) for code in payload.order)
+    return Dataset.model_construct(**{name: getattr(sections, name) for name in _SECTIONS}, events=events)
+
+
+# ---------------------------------------------------------------------------------------------
+# the pack, shipped
+
+
+def _mapping(items: dict[Any, Any]) -> types.MappingProxyType[Any, Any]:
+    return types.MappingProxyType(items)
+
+
+class _PackPickler(pickle.Pickler):
+    def reducer_override(self, obj: Any) -> Any:
+        if type(obj) is types.MappingProxyType:
+            return _mapping, (dict(obj),)
+        return NotImplemented
+
+
+def pack_bundle(pack: Pack) -> bytes:
+    """``pack`` as bytes a worker turns back into the same pack (without its compiled engine
+    programs, which each worker builds once): the pack's files are not read again, so workers need
+    no copy of them, only the same version of this library."""
+    stream = io.BytesIO()
+    _PackPickler(stream, protocol=pickle.HIGHEST_PROTOCOL).dump(replace(pack, _cache={}))
+    return stream.getvalue()
+
+
+_LOADED: OrderedDict[tuple[str, str | None], tuple[Evaluator, _Queries]] = OrderedDict()
+_LOADED_LOCK = threading.Lock()
+_LOADED_KEPT = 4
+
+
+def _evaluator(pack: Pack | bytes, engine: str | None) -> tuple[Evaluator, _Queries]:
+    """The compiled pack and the queries of its partitioned rules; a worker compiles each
+    shipped pack once (by content) and keeps the last few."""
+    if isinstance(pack, Pack):
+        name = resolve_engine(engine)
+        evaluator = pack._cache.get(f"evaluator:{name}") or pack._cache.setdefault(
+            f"evaluator:{name}", Evaluator(pack, name))
+        return evaluator, _partitioned_queries(evaluator)
+    key = (hashlib.sha256(pack).hexdigest(), engine)
+    with _LOADED_LOCK:
+        known = _LOADED.get(key)
+        if known is not None:
+            _LOADED.move_to_end(key)
+            return known
+    loaded: Pack = pickle.loads(pack)
+    evaluator = Evaluator(loaded, engine)
+    known = (evaluator, _partitioned_queries(evaluator))
+    with _LOADED_LOCK:
+        _LOADED[key] = known
+        while len(_LOADED) > _LOADED_KEPT:
+            _LOADED.popitem(last=False)[1][0].close()
+    return known
+
+
+@dataclass(frozen=True)
+class _Queries:
+    """The queries of the rules a partition evaluates, in the first round and in the second."""
+
+    first: frozenset[str]
+    second: frozenset[str]
+
+
+def _partitioned_queries(evaluator: Evaluator) -> _Queries:
+    chosen = plan(evaluator.pack, evaluator.program)
+    queries = evaluator.program.queries
+    return _Queries(frozenset(q.qid for q in queries if q.rule.id in chosen.partitioned),
+                    frozenset(q.qid for q in queries if q.rule.id in chosen.second))
+
+
+# ---------------------------------------------------------------------------------------------
+# evaluating partitions, and the whole
+
+
+def evaluate_partition(
+    partition: Partition | Mapping[str, str], pack: Pack | bytes, year: int, engine: str | None = None,
+    ratings: Mapping[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """The outcomes of the partitioned rules (see :func:`plan`) for the subjects of the
+    partition's community, as plain JSON-able records (``outcome.model_dump(mode="json")``), in
+    the order of the outcomes. ``pack`` is a loaded pack or a :func:`pack_bundle`. With
+    ``ratings`` (every community's rating, from :func:`community_ratings`), the outcomes of the
+    second round's rules instead, read from the partition's records alone."""
+    payload = partition.payload() if isinstance(partition, Partition) else partition
+    evaluator, queries = _evaluator(pack, engine)
+    community = payload["community"]
+    if ratings is None:
+        share = Share(queries.first, community)
+        text = payload["dataset"]
+    else:
+        if not queries.second:
+            return []
+        share = Share(queries.second, community, computed={(SubjectKind.COMMUNITY, c): t for c, t in ratings.items()})
+        text = payload.get("records") or payload["dataset"]
+    result = evaluator._run(_decoded(text), year, None, None, share)
+    return [outcome.model_dump(mode="json") for outcome in result.outcomes]
+
+
+def community_ratings(data: Dataset, year: int, records: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Every community's rating of ``year`` for the second round: the one given in ``data``, else
+    the one the partitions worked out (a rating evaluation among ``records``)."""
+    found = {r["subject"]: r["tier"] for r in records
+             if r.get("kind") == "evaluation" and r.get("rating") and r.get("subject_kind") == "community"}
+    found.update({r.subject: r.tier for r in data.ratings if r.subject_kind is SubjectKind.COMMUNITY and r.year == year})
+    return found
+
+
+def combine(
+    evaluator: Evaluator, data: Dataset, year: int, records: Iterable[Mapping[str, Any]],
+    progress: Progress | None = None,
+) -> Result:
+    """The result of the whole evaluation: the outcomes of every partition (``records``, as
+    :func:`evaluate_partition` returns them, of both rounds), and those of the rules that run over
+    the whole city, evaluated here with the partitions' outcomes of the stages before theirs."""
+    outcomes = _OUTCOMES.validate_python(list(records))
+    return _whole(evaluator, data, year, progress, lambda: outcomes)
+
+
+def _whole(
+    evaluator: Evaluator, data: Dataset, year: int, progress: Progress | None, gather: Callable[[], list[Any]]
+) -> Result:
+    stage_of = {q.rule.id: q.stage for q in evaluator.program.queries}
+    chosen = plan(evaluator.pack, evaluator.program)
+    qids = frozenset(q.qid for q in evaluator.program.queries
+                     if q.rule.id not in chosen.partitioned and q.rule.id not in chosen.second)
+    by_stage: dict[int, list[Any]] | None = None
+
+    def joined(stage: int) -> list[Any]:
+        nonlocal by_stage
+        if by_stage is None:  # the partitions' outcomes are awaited only when first needed
+            by_stage = defaultdict(list)
+            for outcome in gather():
+                by_stage[stage_of[outcome.rule_id]].append(outcome)
+        return by_stage.pop(stage, [])
+
+    return evaluator._run(data, year, progress, None, Share(qids, None, joined))
+
+
+def evaluate_split(
+    evaluator: Evaluator, data: Dataset, year: int, progress: Progress | None = None, *,
+    jobs: int = 1, dask: Any = None,
+) -> Result:
+    """Evaluate with the community partitions in ``jobs`` worker processes, or on the Dask
+    cluster ``dask`` (a scheduler address or a ``distributed.Client``); the result is the one
+    :meth:`Evaluator.evaluate` gives in one process."""
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be a whole number of processes, 1 or more, not {jobs!r}")
+    evaluator.check(data, year)  # the errors of the whole dataset, as one process reports them
+    queries = _partitioned_queries(evaluator)
+    if not (queries.first or queries.second) or (dask is None and jobs == 1):
+        return evaluator._run(data, year, progress, None)
+    runner: _Runner = _DaskRunner(dask) if dask is not None else _PoolRunner(min(jobs, len(data.communities)) or 1)
+    with runner:
+        sizes, partitions = _written(data, evaluator.pack)
+        bundle = pack_bundle(evaluator.pack)
+        heads: list[dict[str, str]] = []
+
+        def written() -> Iterator[Partition]:
+            for partition in partitions:
+                heads.append({"community": partition.community, "dataset": partition.records})
+                yield partition
+
+        # tasks are sent as their partitions are written: the workers start on the first ones
+        pending = [runner.submit(chunk, bundle, year, evaluator.engine, None)
+                   for chunk in _chunks(sizes, written(), runner.width)]
+        records: dict[str, list[dict[str, Any]]] = {}
+
+        def gather() -> list[Any]:
+            for done in runner.results(pending):
+                for community, found in _unwrapped(done):
+                    records[community] = found
+                    if progress is not None:
+                        progress("partitions", len(records), len(sizes))
+            found = [r for community in sizes for r in records.get(community, ())]
+            if queries.second:  # the role allowances, given every community's rating
+                ratings = community_ratings(data, year, found)
+                step = max(1, len(heads) // max(1, runner.width * 2))
+                second = [runner.submit(heads[i:i + step], bundle, year, evaluator.engine, ratings)
+                          for i in range(0, len(heads), step)]
+                for done in runner.results(second):
+                    found += [r for _, rows in _unwrapped(done) for r in rows]
+            return _OUTCOMES.validate_python(found)
+
+        return _whole(evaluator, data, year, progress, gather)
+
+
+# ---------------------------------------------------------------------------------------------
+# running the partitions: worker processes or Dask
+
+
+Chunk = list[dict[str, str]]
+Done = tuple[str, Any]
+"""What a task gives back: ``("ok", [(community, records), ...])`` or an error to raise."""
+
+
+def _chunks(sizes: Mapping[str, int], partitions: Iterator[Partition], width: int) -> Iterator[Chunk]:
+    """Consecutive partitions, some ``4 × width`` tasks of about as many events each: several
+    partitions per task to spread the cost of a task, a few tasks per worker to balance them."""
+    share = max(1, sum(sizes.values()) // max(1, width * 4))
+    chunk: Chunk = []
+    held = 0
+    for partition in partitions:
+        chunk.append(partition.payload())
+        held += sizes[partition.community]
+        if held >= share:
+            yield chunk
+            chunk, held = [], 0
+    if chunk:
+        yield chunk
+
+
+def _task(chunk: Chunk, bundle: bytes, year: int, engine: str, ratings: Mapping[str, str] | None) -> Done:
+    """One task in a worker: evaluate each partition of ``chunk`` (in the second round with
+    ``ratings``). The errors of the library come back as data (their problems), to be raised
+    again as they are."""
+    try:
+        return "ok", [(p["community"], evaluate_partition(p, bundle, year, engine, ratings)) for p in chunk]
+    except (DataError, PolicyError) as error:
+        return type(error).__name__, list(error.problems)
+    except EngineError as error:
+        return "EngineError", str(error)
+
+
+def _unwrapped(done: Done) -> list[tuple[str, list[dict[str, Any]]]]:
+    kind, value = done
+    if kind == "ok":
+        found: list[tuple[str, list[dict[str, Any]]]] = value
+        return found
+    if kind == "DataError":
+        raise DataError(value)
+    if kind == "PolicyError":
+        raise PolicyError(value)
+    raise EngineError(str(value))
+
+
+class _Runner:
+    width = 1
+
+    def __enter__(self) -> _Runner:
+        return self
+
+    def __exit__(self, kind: object, *exc: object) -> None:
+        self.close(failed=kind is not None)
+
+    def close(self, failed: bool) -> None:
+        raise NotImplementedError
+
+    def submit(self, chunk: Chunk, bundle: bytes, year: int, engine: str, ratings: Mapping[str, str] | None) -> Any:
+        raise NotImplementedError
+
+    def results(self, pending: list[Any]) -> Iterator[Done]:
+        raise NotImplementedError
+
+
+def _start_method() -> str:
+    # Never fork: the parent may hold engine handles and threads (a progress bar, a Dask client).
+    return "forkserver" if "forkserver" in get_all_start_methods() else "spawn"
+
+
+class _PoolRunner(_Runner):
+    """Worker processes on this machine, started fresh (never forked from this process)."""
+
+    def __init__(self, jobs: int) -> None:
+        self.width = jobs
+        self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context(_start_method()))
+
+    def close(self, failed: bool) -> None:
+        # after an error or Ctrl-C the tasks not started are dropped and nothing more is awaited
+        self.pool.shutdown(wait=not failed, cancel_futures=True)
+
+    def submit(self, chunk: Chunk, bundle: bytes, year: int, engine: str, ratings: Mapping[str, str] | None) -> Any:
+        return self.pool.submit(_task, chunk, bundle, year, engine, ratings)
+
+    def results(self, pending: list[Any]) -> Iterator[Done]:
+        waiting: set[Future[Done]] = set(pending)
+        while waiting:
+            finished, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+            for future in finished:
+                try:
+                    yield future.result()
+                except BrokenProcessPool:
+                    raise EngineError(
+                        "a worker process stopped before it finished its partitions (out of memory?); "
+                        "evaluate with fewer --jobs, or in one process"
+                    ) from None
+
+
+class _DaskRunner(_Runner):
+    """Tasks on a Dask distributed cluster."""
+
+    def __init__(self, dask: Any) -> None:
+        self.distributed = distributed_module()
+        self.own = isinstance(dask, str)
+        if isinstance(dask, str):
+            try:
+                self.client = self.distributed.Client(dask, timeout=DASK_CONNECT_TIMEOUT, set_as_default=False)
+            except (OSError, TimeoutError, ValueError) as error:
+                raise EngineError(
+                    f"cannot reach the Dask scheduler at `{dask}` within {DASK_CONNECT_TIMEOUT} s ({error}); "
+                    "check the address (e.g. tcp://host:8786) and that the scheduler runs"
+                ) from None
+        else:
+            self.client = dask
+        self.shipped: Any = None
+        workers = self.client.scheduler_info().get("workers", {})
+        self.width = max(1, sum(int(w.get("nthreads", 1)) for w in workers.values()))
+
+    def close(self, failed: bool) -> None:
+        if self.own:
+            self.client.close()
+
+    def submit(self, chunk: Chunk, bundle: bytes, year: int, engine: str, ratings: Mapping[str, str] | None) -> Any:
+        if self.shipped is None:  # the pack once to every worker, not once per task
+            self.shipped = self.client.scatter(bundle, broadcast=True, hash=True)
+        return self.client.submit(_task, chunk, self.shipped, year, engine, ratings, pure=False)
+
+    def results(self, pending: list[Any]) -> Iterator[Done]:
+        for future in self.distributed.as_completed(pending):
+            yield future.result()
+
+
+def distributed_module() -> Any:
+    """The ``distributed`` package, or an :class:`EngineError` saying how to install it."""
+    try:
+        return importlib.import_module("distributed")
+    except ImportError:
+        raise EngineError(
+            "evaluating on a Dask cluster needs the `distributed` package: pip install 'partybuild-rules[dask]'"
+        ) from None
+
