@@ -55,6 +55,8 @@ Progress = Callable[[str, int, int], None]
 _HIDDEN = {"sid", "id", "q", "held_from", "held_until"}
 _ROUNDING = {"fen": Decimal("0.01"), "jiao": Decimal("0.1"), "yuan": Decimal("1")}
 Key = tuple[SubjectKind, str]
+_SESSION_FACTS = 4096
+"""Facts of several communities asserted in one engine session, up to about this many."""
 
 
 @dataclass(frozen=True)
@@ -199,16 +201,21 @@ class Evaluator:
                     (self._by_qid[fact["q"]], fact)
                     for facts in partitions.values() for fact in facts if fact["s"] == watch[0]
                 )
-            done = 0
-            for community in sorted(partitions):
-                if share is not None and share.community not in (None, community):
+            chosen = [c for c in sorted(partitions) if share is None or share.community in (None, c)]
+            batch: list[F.Fact] = []
+            for done, community in enumerate(chosen, start=1):
+                # Communities share an engine session up to a few thousand facts: the compiled
+                # rules join facts of one subject only, so this fires what one session per
+                # community fires, in the same order, and saves the cost of opening each.
+                batch += partitions[community]
+                if len(batch) < _SESSION_FACTS and done < len(chosen):
                     continue
                 with self._engine.session() as session:
-                    fired = session.assert_all(partitions[community])
+                    fired = session.assert_all(batch)
                 outcomes += [self._outcome(index, f) for f in fired]
-                done += 1
+                batch = []
                 if progress is not None:
-                    progress(f"stage {stage}", done, len(partitions))
+                    progress(f"stage {stage}", done, len(chosen))
             if share is not None and share.joined is not None:
                 outcomes += share.joined(stage)
             for outcome in outcomes:
