@@ -54,7 +54,7 @@ def small() -> Dataset:
 def cluster() -> Iterator[Any]:
     """A Dask cluster of two worker processes on this machine, for the module's tests."""
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as local:
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0") as local:
         with distributed.Client(local) as client:
             yield client
 
@@ -137,9 +137,11 @@ def test_dask_gives_the_json_of_one_process(cluster: Any, tongjiang_pack: Pack, 
     assert to_json(evaluate(tongjiang_pack, small, year, dask=cluster)) == to_json(evaluate(tongjiang_pack, small, year))
 
 
-def test_dask_by_scheduler_address(cluster: Any, composed: Pack, example_data: Dataset, composed_json: str) -> None:
-    address = cluster.scheduler.address
-    assert to_json(evaluate(composed, example_data, YEAR, dask=address)) == composed_json
+def test_dask_by_scheduler_address(cluster: Any, tongjiang_pack: Pack, small: Dataset) -> None:
+    """A scheduler address (the command line's `--dask`): connected to, used, and closed."""
+    year = small.covers.end.year
+    address = cluster.scheduler_info()["address"]
+    assert to_json(evaluate(tongjiang_pack, small, year, dask=address)) == to_json(evaluate(tongjiang_pack, small, year))
 
 
 def test_an_unreachable_scheduler_is_a_clear_error_not_a_hang(
