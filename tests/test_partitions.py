@@ -14,6 +14,7 @@ from typing import Any, Iterator
 import pytest
 
 from partybuild_rules import (
+    DataError,
     Dataset,
     EngineError,
     Evaluator,
@@ -198,6 +199,17 @@ def test_the_spark_example_function_gives_the_json_of_one_process(
     second = mapped(P.community_ratings(example_data, YEAR, first))
     result = P.combine(Evaluator(tongjiang_pack, engine), example_data, YEAR, first + second)
     assert to_json(result) == to_json(example_result)
+
+
+def test_an_error_in_a_worker_comes_back_as_the_same_error(tongjiang_pack: Pack, engine: str) -> None:
+    """A task gives the library's errors back as data, raised again in the evaluating process with
+    the same problems (no traceback of the worker)."""
+    bad = {"community": "C01", "dataset": '{"dataset": {}, "events": {}, "order": ""}'}
+    done = P._task([bad], P.pack_bundle(tongjiang_pack), YEAR, engine, None)
+    assert done[0] == "DataError"
+    with pytest.raises(DataError, match="partition `C01` is not one that split\\(\\) wrote") as raised:
+        P._unwrapped(done)
+    assert raised.value.problems == tuple(done[1]) and raised.value.__cause__ is None
 
 
 def test_a_bad_jobs_value_is_refused(tongjiang_pack: Pack, small: Dataset) -> None:
