@@ -14,6 +14,7 @@ from typing import Any, Iterator
 import pytest
 
 from partybuild_rules import (
+    DataError,
     Dataset,
     EngineError,
     Evaluator,
@@ -54,7 +55,7 @@ def small() -> Dataset:
 def cluster() -> Iterator[Any]:
     """A Dask cluster of two worker processes on this machine, for the module's tests."""
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as local:
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0") as local:
         with distributed.Client(local) as client:
             yield client
 
@@ -137,9 +138,11 @@ def test_dask_gives_the_json_of_one_process(cluster: Any, tongjiang_pack: Pack, 
     assert to_json(evaluate(tongjiang_pack, small, year, dask=cluster)) == to_json(evaluate(tongjiang_pack, small, year))
 
 
-def test_dask_by_scheduler_address(cluster: Any, composed: Pack, example_data: Dataset, composed_json: str) -> None:
-    address = cluster.scheduler.address
-    assert to_json(evaluate(composed, example_data, YEAR, dask=address)) == composed_json
+def test_dask_by_scheduler_address(cluster: Any, tongjiang_pack: Pack, small: Dataset) -> None:
+    """A scheduler address (the command line's `--dask`): connected to, used, and closed."""
+    year = small.covers.end.year
+    address = cluster.scheduler_info()["address"]
+    assert to_json(evaluate(tongjiang_pack, small, year, dask=address)) == to_json(evaluate(tongjiang_pack, small, year))
 
 
 def test_an_unreachable_scheduler_is_a_clear_error_not_a_hang(
@@ -196,6 +199,17 @@ def test_the_spark_example_function_gives_the_json_of_one_process(
     second = mapped(P.community_ratings(example_data, YEAR, first))
     result = P.combine(Evaluator(tongjiang_pack, engine), example_data, YEAR, first + second)
     assert to_json(result) == to_json(example_result)
+
+
+def test_an_error_in_a_worker_comes_back_as_the_same_error(tongjiang_pack: Pack, engine: str) -> None:
+    """A task gives the library's errors back as data, raised again in the evaluating process with
+    the same problems (no traceback of the worker)."""
+    bad = {"community": "C01", "dataset": '{"dataset": {}, "events": {}, "order": ""}'}
+    done = P._task([bad], P.pack_bundle(tongjiang_pack), YEAR, engine, None)
+    assert done[0] == "DataError"
+    with pytest.raises(DataError, match="partition `C01` is not one that split\\(\\) wrote") as raised:
+        P._unwrapped(done)
+    assert raised.value.problems == tuple(done[1]) and raised.value.__cause__ is None
 
 
 def test_a_bad_jobs_value_is_refused(tongjiang_pack: Pack, small: Dataset) -> None:

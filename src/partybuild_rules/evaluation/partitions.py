@@ -27,9 +27,9 @@ from dataclasses import dataclass, replace
 from multiprocessing import get_all_start_methods, get_context
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
-from pydantic import BaseModel, TypeAdapter, create_model
+from pydantic import BaseModel, TypeAdapter, ValidationError, create_model
 
-from ..domain.errors import DataError, EngineError, PolicyError
+from ..domain.errors import DataError, EngineError, PolicyError, Problem
 from ..domain.model import (
     CORE_EVENT_TYPES,
     Activity,
@@ -378,8 +378,16 @@ its events by type (each type read by its own model: no event has to be tried ag
 others), and the order of the events, one digit per event naming its type."""
 
 
-def _decoded(text: str) -> Dataset:
-    payload: Any = _Payload.model_validate_json(text)
+def _decoded(text: str, community: str = "") -> Dataset:
+    try:
+        payload: Any = _Payload.model_validate_json(text)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise DataError([Problem(
+            f"partition `{community}` is not one that split() wrote: {where}: {first['msg']}", None, "partition",
+            "pass the partitions split() returns, as they are",
+        )]) from None
     sections = payload.dataset
     of_type = {name: iter(getattr(payload.events, name)) for name in _TYPES}
     kinds = list(_TYPES)
@@ -479,7 +487,7 @@ def evaluate_partition(
             return []
         share = Share(queries.second, community, computed={(SubjectKind.COMMUNITY, c): t for c, t in ratings.items()})
         text = payload.get("records") or payload["dataset"]
-    result = evaluator._run(_decoded(text), year, None, None, share)
+    result = evaluator._run(_decoded(text, community), year, None, None, share)
     return [outcome.model_dump(mode="json") for outcome in result.outcomes]
 
 
@@ -686,8 +694,10 @@ class _DaskRunner(_Runner):
                     f"cannot reach the Dask scheduler at `{dask}` within {DASK_CONNECT_TIMEOUT} s ({error}); "
                     "check the address (e.g. tcp://host:8786) and that the scheduler runs"
                 ) from None
-        else:
+        elif callable(getattr(dask, "submit", None)) and callable(getattr(dask, "scheduler_info", None)):
             self.client = dask
+        else:
+            raise TypeError(f"dask must be a scheduler address or a distributed.Client, not {type(dask).__name__}")
         self.shipped: Any = None
         workers = self.client.scheduler_info().get("workers", {})
         self.width = max(1, sum(int(w.get("nthreads", 1)) for w in workers.values()))
