@@ -307,7 +307,8 @@ def _progress(args: argparse.Namespace, stream: TextIO) -> Iterator[Progress | N
 
         def report(stage: str, done: int, total: int) -> None:
             stage_text = stage.replace("stage ", _words(args, "阶段 ", "stage ")).replace(
-                "partitions", _words(args, "分区", "partitions"))
+                "partitions", _words(args, "分区", "partitions")).replace(
+                "second round", _words(args, "分区第二轮", "second round"))
             bar.update(task, description=f"{label}（{stage_text}）", completed=done, total=total)
 
         yield report

@@ -21,7 +21,7 @@ import pickle
 import threading
 import types
 from collections import OrderedDict, defaultdict
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from multiprocessing import get_all_start_methods, get_context
@@ -555,25 +555,36 @@ def evaluate_split(
                 heads.append({"community": partition.community, "dataset": partition.records})
                 yield partition
 
-        # tasks are sent as their partitions are written: the workers start on the first ones
-        pending = [runner.submit(chunk, bundle, year, evaluator.engine, None)
-                   for chunk in _chunks(sizes, written(), runner.width)]
         records: dict[str, list[dict[str, Any]]] = {}
+        pending: set[Any] = set()
 
-        def gather() -> list[Any]:
-            for done in runner.results(pending):
+        def take(block: bool) -> None:
+            for done in runner.results(pending, block):
                 for community, found in _unwrapped(done):
                     records[community] = found
                     if progress is not None:
                         progress("partitions", len(records), len(sizes))
+
+        # tasks are sent as their partitions are written: the workers start on the first ones
+        for chunk in _chunks(sizes, written(), runner.width):
+            pending.add(runner.submit(chunk, bundle, year, evaluator.engine, None))
+            take(block=False)
+
+        def gather() -> list[Any]:
+            take(block=True)
             found = [r for community in sizes for r in records.get(community, ())]
             if queries.second:  # the role allowances, given every community's rating
                 ratings = community_ratings(data, year, found)
                 step = max(1, len(heads) // max(1, runner.width * 2))
-                second = [runner.submit(heads[i:i + step], bundle, year, evaluator.engine, ratings)
-                          for i in range(0, len(heads), step)]
-                for done in runner.results(second):
-                    found += [r for _, rows in _unwrapped(done) for r in rows]
+                pending.update(runner.submit(heads[i:i + step], bundle, year, evaluator.engine, ratings)
+                               for i in range(0, len(heads), step))
+                second = 0
+                for done in runner.results(pending, True):
+                    rows = _unwrapped(done)
+                    found += [r for _, part in rows for r in part]
+                    second += len(rows)
+                    if progress is not None:
+                        progress("second round", second, len(heads))
             return _OUTCOMES.validate_python(found)
 
         return _whole(evaluator, data, year, progress, gather)
@@ -643,7 +654,9 @@ class _Runner:
     def submit(self, chunk: Chunk, bundle: bytes, year: int, engine: str, ratings: Mapping[str, str] | None) -> Any:
         raise NotImplementedError
 
-    def results(self, pending: list[Any]) -> Iterator[Done]:
+    def results(self, pending: set[Any], block: bool) -> Iterator[Done]:
+        """What the tasks of ``pending`` gave, as they finish (each taken out of ``pending``):
+        all of them with ``block``, else those already finished."""
         raise NotImplementedError
 
 
@@ -666,11 +679,13 @@ class _PoolRunner(_Runner):
     def submit(self, chunk: Chunk, bundle: bytes, year: int, engine: str, ratings: Mapping[str, str] | None) -> Any:
         return self.pool.submit(_task, chunk, bundle, year, engine, ratings)
 
-    def results(self, pending: list[Any]) -> Iterator[Done]:
-        waiting: set[Future[Done]] = set(pending)
-        while waiting:
-            finished, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+    def results(self, pending: set[Any], block: bool) -> Iterator[Done]:
+        while pending:
+            finished, _ = wait(pending, timeout=None if block else 0, return_when=FIRST_COMPLETED)
+            if not finished:
+                return
             for future in finished:
+                pending.discard(future)
                 try:
                     yield future.result()
                 except BrokenProcessPool:
@@ -711,8 +726,10 @@ class _DaskRunner(_Runner):
             self.shipped = self.client.scatter(bundle, broadcast=True, hash=True)
         return self.client.submit(_task, chunk, self.shipped, year, engine, ratings, pure=False)
 
-    def results(self, pending: list[Any]) -> Iterator[Done]:
-        for future in self.distributed.as_completed(pending):
+    def results(self, pending: set[Any], block: bool) -> Iterator[Done]:
+        ready = self.distributed.as_completed(list(pending)) if block else [f for f in pending if f.done()]
+        for future in ready:
+            pending.discard(future)
             yield future.result()
 
 
