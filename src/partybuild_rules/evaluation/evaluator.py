@@ -185,7 +185,8 @@ class Evaluator:
                 past = year + offset
                 known = covers.start.year <= past <= covers.end.year
                 in_force = all(f.covers(past) for f in self.pack.in_force)
-                alone = share if share is not None and share.community is not None else None
+                # a partition's earlier year: the same rules and community, nothing given for it
+                alone = Share(share.qids, share.community) if share is not None and share.community else None
                 earlier[offset] = list(self._run(data, past, None, None, alone).outcomes) if known and in_force else []
             return earlier[offset]
 
