@@ -27,7 +27,6 @@ from collections import Counter
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from ..domain.errors import PolicyError, Problem
@@ -214,14 +213,6 @@ def _reason(move: Move, names: Mapping[str, str], unit_name: str, mean: Fraction
     )
 
 
-def _pack_relative(folder: Path, file: str) -> str:
-    path = Path(file)
-    try:
-        return str(path.resolve().relative_to(folder.resolve().parent))
-    except ValueError:
-        return path.name
-
-
 def allocation_outcomes(pack: Pack, data: Dataset, year: int) -> list[Allocation]:
     """The proposals of every allocation rule of ``pack`` over ``data``, as outcomes of ``year``
     (the assignment of units to communities has no dates: the proposals are the same each year)."""
@@ -251,7 +242,7 @@ def allocation_outcomes(pack: Pack, data: Dataset, year: int) -> list[Allocation
                 community=move.source, year=year, period=str(year),
                 provenance=Provenance(
                     rule_id=rule.id, rule_title=rule.title, pack=origin.name, pack_version=origin.version,
-                    file=_pack_relative(origin.path, span.file) if span else "", line=span.line if span else 0,
+                    file=pack.rule_file(rule.id), line=span.line if span else 0,
                     source=rule.source, facts=(fact,), parameters=dict(used),
                 ),
                 step=move.step, from_community=move.source, from_community_name=names[move.source],

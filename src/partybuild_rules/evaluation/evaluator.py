@@ -11,7 +11,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from ..domain.collector import collector_paused
@@ -90,7 +89,7 @@ class Evaluator:
         personal = pack.declarations.personal()
         self._hidden = {q.qid: hidden_fields(q, personal) for q in self.program.queries}
         """Per query, the fact fields provenance leaves out: the engine's own, and personal values."""
-        self._files = {rule_id: _pack_relative(pack.origin(rule_id).path, span.file) for rule_id, span in pack.spans.items()}
+        self._files = {rule_id: pack.rule_file(rule_id) for rule_id in pack.spans}
         numbers = {k: to_decimal(v) for k, v in pack.values.items() if isinstance(v, (int, Decimal))}
         # A formula depends on parameters only: compute it once per pack, not per outcome.
         self._numbers = numbers
@@ -415,15 +414,6 @@ def hidden_fields(query: Query, personal: set[str]) -> set[str]:
         if leaf.condition.attribute is not None and leaf.condition.attribute.name in personal:
             hidden.add(leaf.field)
     return hidden
-
-
-def _pack_relative(folder: Path, file: str) -> str:
-    """``tongjiang/reprimand.yaml``: stable wherever the pack is installed."""
-    path = Path(file)
-    try:
-        return str(path.resolve().relative_to(folder.resolve().parent))
-    except ValueError:
-        return path.name
 
 
 def _json_value(value: Any) -> Any:

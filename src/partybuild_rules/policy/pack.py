@@ -172,6 +172,18 @@ class Pack:
         """The pack that wrote rule ``rule_id``."""
         return self.origins.get(rule_id) or Origin(self.name, self.version, self.path)
 
+    def rule_file(self, rule_id: str) -> str:
+        """The file of rule ``rule_id`` relative to its pack's parent folder
+        (``tongjiang/reprimand.yaml``): stable wherever the pack is installed; "" if unknown."""
+        span = self.spans.get(rule_id)
+        if span is None:
+            return ""
+        path = Path(span.file)
+        try:
+            return str(path.resolve().relative_to(self.origin(rule_id).path.resolve().parent))
+        except ValueError:
+            return path.name
+
     def with_overrides(self, overrides: Mapping[str, Any], origin: str = "<overrides>") -> Pack:
         """A copy with some parameters changed; the pack's files are not touched. An override is
         one value for every day: it replaces the parameter's dated values too."""
