@@ -27,6 +27,7 @@ from partybuild_rules import (
 from partybuild_rules.cli import main
 from partybuild_rules.data.resources import bundled_policies
 from partybuild_rules.evaluation import partitions as P
+from partybuild_rules.evaluation import runners as R
 from partybuild_rules.reports.text import to_json
 
 YEAR = 2024
@@ -149,7 +150,7 @@ def test_an_unreachable_scheduler_is_a_clear_error_not_a_hang(
     tongjiang_pack: Pack, small: Dataset, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytest.importorskip("distributed")
-    monkeypatch.setattr(P, "DASK_CONNECT_TIMEOUT", 2)
+    monkeypatch.setattr(R, "DASK_CONNECT_TIMEOUT", 2)
     with pytest.raises(EngineError, match="cannot reach the Dask scheduler at `tcp://127.0.0.1:9`"):
         evaluate(tongjiang_pack, small, small.covers.end.year, dask="tcp://127.0.0.1:9")
 
@@ -205,10 +206,10 @@ def test_an_error_in_a_worker_comes_back_as_the_same_error(tongjiang_pack: Pack,
     """A task gives the library's errors back as data, raised again in the evaluating process with
     the same problems (no traceback of the worker)."""
     bad = {"community": "C01", "dataset": '{"dataset": {}, "events": {}, "order": ""}'}
-    done = P._task([bad], P.pack_bundle(tongjiang_pack), YEAR, engine, None)
+    done = R._task([bad], P.pack_bundle(tongjiang_pack), YEAR, engine, None)
     assert done[0] == "DataError"
     with pytest.raises(DataError, match="partition `C01` is not one that split\\(\\) wrote") as raised:
-        P._unwrapped(done)
+        R._unwrapped(done)
     assert raised.value.problems == tuple(done[1]) and raised.value.__cause__ is None
 
 

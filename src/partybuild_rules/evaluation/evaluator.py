@@ -127,7 +127,7 @@ class Evaluator:
         if jobs == 1 and dask is None:
             with collector_paused():
                 return self._run(data, year, progress, None)
-        from .partitions import evaluate_split
+        from .runners import evaluate_split
 
         return evaluate_split(self, data, year, progress, jobs=jobs, dask=dask)
 
