@@ -27,7 +27,7 @@ from ..domain.outcomes import (
     Result,
 )
 from ..evaluation.compile import Query
-from ..evaluation.facts import Fact
+from ..evaluation.index import Fact
 
 __all__ = ["AmbiguousSubject", "Explanation", "NearMiss", "explain", "explain_subject", "headline"]
 

@@ -37,6 +37,7 @@ from ..policy.expr import parse_expr
 from ..policy.dated import dated_allowance
 from ..policy.pack import BandTable, Pack
 from . import facts as F
+from .index import Fact, Index, Subject
 from .allocation import allocation_outcomes
 from .compile import Program, Query, compile_pack, parameters_of, resolve
 from ..data.datasets import check_declared
@@ -133,10 +134,10 @@ class Evaluator:
 
     def evaluate_watching(
         self, data: Dataset, year: int, subject: str
-    ) -> tuple[Result, list[tuple[Query, F.Fact]]]:
+    ) -> tuple[Result, list[tuple[Query, Fact]]]:
         """Evaluate, and also return every fact derived for ``subject`` (an id), with its query:
         what explanations of near misses are made from."""
-        watched: list[tuple[Query, F.Fact]] = []
+        watched: list[tuple[Query, Fact]] = []
         with collector_paused():
             result = self._run(data, year, None, (subject, watched))
         return result, watched
@@ -164,12 +165,12 @@ class Evaluator:
         data: Dataset,
         year: int,
         progress: Progress | None,
-        watch: tuple[str, list[tuple[Query, F.Fact]]] | None,
+        watch: tuple[str, list[tuple[Query, Fact]]] | None,
         share: Share | None = None,
     ) -> Result:
         self.check(data, year, declared=share is not None and share.community is not None)
         covers = data.covers
-        index = F.Index(data, year, self.pack.declarations)
+        index = Index(data, year, self.pack.declarations)
         outcomes: list[Any] = []
         computed: dict[Key, str] = dict(share.computed) if share is not None else {}
         reprimanded: set[Key] = set()
@@ -202,7 +203,7 @@ class Evaluator:
                     for facts in partitions.values() for fact in facts if fact["s"] == watch[0]
                 )
             chosen = [c for c in sorted(partitions) if share is None or share.community in (None, c)]
-            batch: list[F.Fact] = []
+            batch: list[Fact] = []
             for done, community in enumerate(chosen, start=1):
                 # Communities share an engine session up to a few thousand facts: the compiled
                 # rules join facts of one subject only, so this fires what one session per
@@ -242,7 +243,7 @@ class Evaluator:
 
     def _partitioned(
         self,
-        index: F.Index,
+        index: Index,
         queries: list[Query],
         computed: dict[Key, str],
         ratings: dict[Key, str],
@@ -250,14 +251,14 @@ class Evaluator:
         measurer: F.Measurer,
         *,
         explaining: bool = False,
-    ) -> dict[str, list[F.Fact]]:
+    ) -> dict[str, list[Fact]]:
         """The facts of ``queries`` per community. Facts no engine rule can match are near
         misses: kept only when ``explaining`` (see :mod:`.prefilter`)."""
-        partitions: dict[str, list[F.Fact]] = defaultdict(list)
+        partitions: dict[str, list[Fact]] = defaultdict(list)
         may_fire = self._filter.may_fire
         for query in queries:
             for subject, fields in _derive(index, query, computed, ratings, measurer, self.pack):
-                fact: F.Fact = {"q": query.qid, "s": subject.id, **fields}
+                fact: Fact = {"q": query.qid, "s": subject.id, **fields}
                 for name in query.subject_fields:
                     value = subject.fields.get(name) if name in subject.fields else index.attributes(subject).get(name)
                     fact[f"s_{name}"] = F.engine_value(value) if value is not None and not isinstance(value, str) else value
@@ -269,7 +270,7 @@ class Evaluator:
 
     # -- outcomes ---------------------------------------------------------------------------
 
-    def _outcome(self, index: F.Index, fired: Fired) -> Any:
+    def _outcome(self, index: Index, fired: Fired) -> Any:
         query = self._by_qid[fired.rule.qid]
         rule = query.rule
         first = next(iter(fired.facts.values()))
@@ -316,7 +317,7 @@ class Evaluator:
         return self._allowance(query, first, subject, common, index)
 
     def _measures(
-        self, index: F.Index, query: Query, subject: F.Subject, fact: F.Fact, on: date | None
+        self, index: Index, query: Query, subject: Subject, fact: Fact, on: date | None
     ) -> Iterator[Measure]:
         for measure in query.rule.then:
             if measure.if_ and any(fact.get(f"s_{k}") != _json_value(v) for k, v in measure.if_.items()):
@@ -330,7 +331,7 @@ class Evaluator:
                 deadline = (on or date(index.year, 12, 31)) + timedelta(days=days)
             yield Measure(measure=measure.measure, target=target, revoke=measure.revoke, deadline=deadline)
 
-    def _counted(self, query: Query, fact: F.Fact) -> tuple[int, int]:
+    def _counted(self, query: Query, fact: Fact) -> tuple[int, int]:
         """A compliance finding's count and the number required: the first count of the rule."""
         if "count" in fact:
             return int(fact["count"]), query.threshold or 0
@@ -343,8 +344,8 @@ class Evaluator:
             return int(fact.get("length", 0)), query.threshold or 0
         return 0, 0
 
-    def _allowance(self, query: Query, fact: F.Fact, subject: F.Subject, common: dict[str, Any],
-                   index: F.Index) -> Allowance:
+    def _allowance(self, query: Query, fact: Fact, subject: Subject, common: dict[str, Any],
+                   index: Index) -> Allowance:
         rule = query.rule
         basis = ""
         if rule.amount is not None:
@@ -371,7 +372,7 @@ class Evaluator:
             basis=basis, **common,
         )
 
-    def _subject_amount(self, rule: Any, index: F.Index, subject: F.Subject) -> tuple[Decimal, str]:
+    def _subject_amount(self, rule: Any, index: Index, subject: Subject) -> tuple[Decimal, str]:
         """A formula over the subject's attributes, and how it was found: for a personal
         attribute, the band it falls in and the band's value, never the value itself. Worked
         out once per subject in an evaluation (the attributes do not change from month to month)."""
@@ -382,7 +383,7 @@ class Evaluator:
         amount: tuple[Decimal, str] = known
         return amount
 
-    def _work_out_amount(self, rule: Any, index: F.Index, subject: F.Subject) -> tuple[Decimal, str]:
+    def _work_out_amount(self, rule: Any, index: Index, subject: Subject) -> tuple[Decimal, str]:
         expr = self._formulas[rule.id]
         attrs = {**subject.fields, **index.attributes(subject)}
         tables = F.PackTables(self.pack)
@@ -420,7 +421,7 @@ def _json_value(value: Any) -> Any:
     return int(value) if isinstance(value, bool) else value
 
 
-def _period(query: Query, fact: F.Fact, year: int) -> str:
+def _period(query: Query, fact: Fact, year: int) -> str:
     if query.kind in ("streak", "streak2"):
         return str(fact["reached"])
     if query.kind == "finding":
@@ -431,9 +432,9 @@ def _period(query: Query, fact: F.Fact, year: int) -> str:
 
 
 def _derive(
-    index: F.Index, query: Query, computed: dict[Key, str], ratings: dict[Key, str],
+    index: Index, query: Query, computed: dict[Key, str], ratings: dict[Key, str],
     measurer: F.Measurer, pack: Pack,
-) -> Iterable[tuple[F.Subject, F.Fact]]:
+) -> Iterable[tuple[Subject, Fact]]:
     if query.kind == "tree":
         assert query.per is not None
         return F.tree_facts(index, query.subject, query.per, query.leaves, measurer, query.rule.applies_if)

@@ -30,6 +30,7 @@ from ..domain.periods import Granularity, Period
 from ..policy.documents import Rule
 from ..policy.pack import Pack
 from . import facts as F
+from .index import INVOLVED, Fact, Index, Subject
 from .allocation import allocation_outcomes
 from .compile import Query, _filter
 from .evaluator import Evaluator
@@ -140,7 +141,7 @@ class _Memo(dict[Any, Any]):
             self.pop(entry, None)
 
 
-class SessionIndex(F.Index):
+class SessionIndex(Index):
     """An index whose groupings follow the events added and removed; :meth:`view` gives an index
     that shares them but yields only some subjects."""
 
@@ -170,7 +171,7 @@ class SessionIndex(F.Index):
 
     def involved(self, event: Any, kind: SubjectKind) -> tuple[str, ...]:
         """The subjects of ``kind`` that ``event`` counts for, as :meth:`events_by_subject` groups it."""
-        involved = F._INVOLVED.get(event.type, {}).get(kind) or self._pack_involved(event.type, kind)
+        involved = INVOLVED.get(event.type, {}).get(kind) or self._pack_involved(event.type, kind)
         return tuple(s for s in involved(event, self.unit_community) if s in self._subject_map[kind])
 
     def matches(self, event: Any, event_type: str, others: list[tuple[str, Any]]) -> bool:
@@ -266,13 +267,13 @@ class SessionMeasurer(F.Measurer):
             for subject in index.involved(event, kind):
                 result[subject] = self._per_period(condition, per, groups.get(subject, ()), formula)
 
-    def rating(self, subject: F.Subject, offset: int) -> str | None:
+    def rating(self, subject: Subject, offset: int) -> str | None:
         tier = self.given.get((subject.kind, subject.id, self.index.year + offset))
         if tier is not None:
             return tier
         return self.computed.get((subject.kind, subject.id)) if offset == 0 else None
 
-    def _outcomes_of(self, offset: int, subject: F.Subject) -> list[Any]:
+    def _outcomes_of(self, offset: int, subject: Subject) -> list[Any]:
         if offset != 0:  # pragma: no cover - such packs are re-evaluated whole (reads_earlier_outcomes)
             raise AssertionError("an earlier year's outcomes are not kept incrementally")
         return self.outcomes_of((subject.kind, subject.id))
@@ -308,7 +309,7 @@ class Incremental:
         self.stage = 0
         """The stage being derived: outcome tests read the outcomes of the stages before it."""
         self.measurer = SessionMeasurer(self.index, pack, self.computed, self._earlier_outcomes)
-        self.facts: dict[str, dict[str, list[F.Fact]]] = {q.qid: {} for q in evaluator.program.queries}
+        self.facts: dict[str, dict[str, list[Fact]]] = {q.qid: {} for q in evaluator.program.queries}
         """Per query and subject, the facts derived last time."""
         self.outcomes: dict[Key, dict[str, list[Any]]] = defaultdict(dict)
         """Per subject and query, the outcomes."""
@@ -373,7 +374,7 @@ class Incremental:
                     markers = self.markers[query.qid] | {_EVENT} if counted[query.qid] else self.markers[query.qid]
                     wanted[query.qid] = [s for s, why in by_kind.get(query.subject, ()) if not why.isdisjoint(markers)]
                 queries = [q for q in queries if wanted[q.qid]]
-            changed: dict[str, list[F.Fact]] = defaultdict(list)  # by community, for the engine
+            changed: dict[str, list[Fact]] = defaultdict(list)  # by community, for the engine
             replaced: list[tuple[Query, str]] = []
             index = self.index
             if touched is not None and queries:
@@ -389,7 +390,7 @@ class Incremental:
                            else set())
             partitions = self.evaluator._partitioned(index, queries, self.computed, ratings, reprimanded,
                                                      self.measurer) if queries else {}
-            derived: dict[tuple[str, str], list[F.Fact]] = defaultdict(list)
+            derived: dict[tuple[str, str], list[Fact]] = defaultdict(list)
             for facts in partitions.values():
                 for fact in facts:
                     derived[(fact["q"], fact["s"])].append(fact)

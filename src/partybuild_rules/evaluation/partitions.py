@@ -48,7 +48,7 @@ from ..policy.declarations import Declarations, RefTo
 from ..policy.documents import RuleKind
 from ..data.datasets import check_declared
 from ..policy.pack import Pack, rule_dependencies
-from . import facts as F
+from .index import involved
 from .compile import Program, compile_pack
 from .engines.base import resolve_engine
 from .evaluator import Evaluator, Progress, Share
@@ -207,7 +207,7 @@ def _event_json(event: Any) -> str:
 
 def community_dataset(data: Dataset, community: str, pack: Pack | None = None) -> Dataset:
     """The dataset of one community: its units, the members residing there, their ratings and
-    every event that counts for one of them (as :mod:`~partybuild_rules.evaluation.facts` counts:
+    every event that counts for one of them (as :mod:`~partybuild_rules.evaluation.index` counts:
     an activity for its community, units and participants; a pack event for every subject its
     reference fields name, as ``pack`` declares them), the rectifications of its inspections'
     findings, and, as context only, the records those refer to."""
@@ -291,7 +291,7 @@ class _Routes:
             return
         units = self.owner[SubjectKind.UNIT]
         for kind in _KINDS:
-            for subject in F._involved(event, kind, units):
+            for subject in involved(event, kind, units):
                 if subject:
                     yield kind, subject
 

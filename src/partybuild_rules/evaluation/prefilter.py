@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any, Callable, Mapping
 
 from .compile import Program
-from .facts import Fact
+from .index import Fact
 
 __all__ = ["FactFilter"]
 

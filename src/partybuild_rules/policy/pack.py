@@ -6,7 +6,6 @@ collected, and nothing is evaluated. A pack that loads is ready to compile.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import typing
 from dataclasses import dataclass, field, replace

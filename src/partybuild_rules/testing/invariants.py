@@ -35,7 +35,7 @@ from ..domain.outcomes import Allowance, Evaluation, Result
 from ..domain.periods import Granularity, Period, months_between
 from ..evaluation.compile import parameters_of, resolve
 from ..evaluation.partitions import community_dataset
-from ..policy.documents import Condition, Rule, RuleKind
+from ..policy.documents import Condition, Rule
 from ..policy.expr import evaluate as evaluate_formula
 from ..policy.expr import names as formula_names
 from ..policy.expr import parse_expr

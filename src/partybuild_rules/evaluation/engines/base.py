@@ -42,7 +42,7 @@ from typing import Any, Callable, Protocol
 
 from ...domain.errors import EngineError
 from ..compile import EngineRule, Program
-from ..facts import Fact
+from ..index import Fact
 
 __all__ = [
     "ENGINES", "ENV_VAR", "Engine", "Fired", "Session", "check_joined", "check_program", "default_engine",

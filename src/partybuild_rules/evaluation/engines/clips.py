@@ -66,7 +66,7 @@ from clips.values import clips_value  # type: ignore[import-untyped]
 
 from ...domain.errors import EngineError
 from ..compile import EngineRule, Program
-from ..facts import Fact
+from ..index import Fact
 from .base import COMPARISONS, INT64, Fired, check_joined, joined_fields
 
 __all__ = ["Engine"]

@@ -47,7 +47,7 @@ from durable import engine as durable_engine  # type: ignore[import-untyped]
 
 from ...domain.errors import EngineError
 from ..compile import OPEN_QUERY, EngineRule, Program
-from ..facts import Fact
+from ..index import Fact
 from .base import Fired, check_joined, durable_condition, joined_fields
 
 warnings.filterwarnings(
