@@ -3,16 +3,33 @@
 - durable's ``durable.lang`` registry is global and cannot unregister: we use a private
   ``durable.engine.Host`` per compiled program and delete its C rulesets when the program goes.
 - The stock host runs background threads that dispatch actions, so ``assert_fact`` may return
-  before the actions it caused have run: our host starts no threads, and actions run inside
-  ``assert_fact`` (durable's ``do_actions``), so evaluation is deterministic.
+  before the actions it caused have run: our host starts no threads, and facts skip its Python
+  wrapper (``Host.assert_fact``: a ``Closure`` per action, our action, ``update_state`` of the
+  state re-encoded) for durable's C API, ``durable_rules_engine``. Each fact is encoded once,
+  ``json.dumps(..., ensure_ascii=False)`` as the wrapper does (with ``\\u`` escapes, Chinese
+  constants such as the tier 优秀 silently stop matching), and asserted with ``assert_fact`` on
+  the ruleset's C handle; the actions it started are then run in the same call, as the wrapper's
+  ``do_actions`` runs them: ``start_action_for_state``, then ``complete_and_start_action`` until
+  none is left, so evaluation is deterministic. Each action's message is
+  ``{rule name: {alias: fact, ...}}``. ``update_state`` is not called: the actions change no
+  state, and without it the firings and outcomes are the same on the bundled packs and a
+  session's memory is freed as before.
 - Posting to one session from two threads fails: every session runs under the host's lock.
-- A fact that matches no rule raises ``MessageNotHandledException`` (fine: it fired nothing); a
-  fact refused as already seen raises ``MessageObservedException``: every fact carries a unique
-  id, and a refusal is an :class:`EngineError`, never a silent change of outcomes.
-- An exception inside an action is swallowed into the session state: actions here only record
-  what fired, and any error they meet is raised after the fact.
-- Facts are asserted one at a time (the batch call crashed the process on mixed batches), in the
-  caller's fixed order, and each session (one community partition) is deleted afterwards.
+- ``assert_fact`` answers 1 for a fact that matches no rule (fine: it fired nothing), 2 for a fact
+  refused as already seen, and 3 (read, as the wrapper reads it, as state 0) or 0 with the state
+  the actions run on: every fact carries a unique id, and a refusal is an :class:`EngineError`,
+  never a silent change of outcomes.
+- An action here only records what fired; an error while it does, or from durable while the
+  actions run, abandons the action (``abandon_action``, as the wrapper does) and is an
+  :class:`EngineError`. (Through the wrapper, an exception inside an action is swallowed into the
+  session state: the private wrapper path, kept only for the test that holds both paths to the
+  same firings, records such errors and raises them after the fact.)
+- Facts are asserted one at a time, in the caller's fixed order, and each session (one community
+  partition) is deleted afterwards. The batch call, ``assert_facts``, is not used: given a batch
+  where one fact matches and another does not, it answers "not handled" for the whole batch and
+  starts none of its actions (the next fact asserted runs them, as if that fact had caused them),
+  and in a session whose state no earlier fact created, deleting the state then kills the process
+  (SIGSEGV). ``tests/test_durable_capi.py`` shows both, in a subprocess.
 - The firings one fact causes come in an order of durable's own (for joins, not the order of the
   facts); they are sorted into the order both engines share (:mod:`.base`). A fact that
   satisfies two branches of an ``$or`` fires the rule once per branch (durable compiles each
@@ -22,8 +39,8 @@
   :func:`.base.check_program` refuses both before durable sees them. Its "not equal" is spelt
   ``$neq``; ``$ne`` is rewritten to it. It coerces some mixed comparisons (``"3"`` is below 5):
   the program never compares a field to constants of another type (CLIPS refuses such facts).
-- On Python 3.12 durable's ``_unix_now`` (its elapsed-time bookkeeping, called on every session
-  and action) calls ``datetime.utcfromtimestamp``, deprecated there: ~400,000 warnings in a test
+- On Python 3.12 durable's ``_unix_now`` (its elapsed-time bookkeeping, called on every action
+  its wrapper runs) calls ``datetime.utcfromtimestamp``, deprecated there: ~400,000 warnings in a test
   run. That one warning, from durable's engine module, is filtered here and nowhere else; and as
   pytest turns DeprecationWarnings back on inside every test, ``_unix_now`` is also replaced by
   the same computation without the deprecated call (naive local now minus the naive epoch).
@@ -35,6 +52,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import json
 import threading
 import uuid
 import warnings
@@ -70,6 +88,9 @@ __all__ = ["Engine"]
 
 _names = itertools.count(1)
 _INTERNAL = ("sid", "id")
+_WRAPPER = False
+"""Engines built while this is true assert through durable's Python wrapper (``Host.assert_fact``)
+instead of its C API: kept only for the test that holds both to the same firings."""
 
 
 class _QuietHost(durable_engine.Host):  # type: ignore[misc]
@@ -108,6 +129,14 @@ class Engine:
             raise EngineError(f"the engine refused the compiled rules: {error}") from error
         handles = [self._host.get_ruleset(name)._handle for name in self._names]
         self._finalizer = weakref.finalize(self, _delete_rulesets, handles)
+        self._wrapper = _WRAPPER
+        self._handle = dict(zip(self._names, handles))
+        # each ruleset's actions by name, as durable names them: the rule and its program number
+        # (the ``open`` rule records nothing)
+        self._actions: dict[str, dict[str, tuple[EngineRule, int] | None]] = {
+            name: {**{rule.name: (rule, self._number[rule.name]) for rule in rules}, OPEN_QUERY: None}
+            for name, rules in zip(self._names, program.rulesets)
+        }
 
     def close(self) -> None:
         """Free the engine's rulesets now rather than when the engine is collected."""
@@ -163,7 +192,11 @@ class _Session:
         # A matched first fact creates the session's state the way durable expects; deleting the
         # state of a session whose facts all went unmatched crashes the process (seen here).
         for ruleset in rulesets:
-            self._engine._host.assert_fact(ruleset, {"q": OPEN_QUERY, "sid": self._sid, "id": 0})
+            message = {"q": OPEN_QUERY, "sid": self._sid, "id": 0}
+            if self._engine._wrapper:
+                self._engine._host.assert_fact(ruleset, message)
+            else:
+                self._post(ruleset, message, [])
 
     def assert_all(self, facts: list[Fact]) -> list[Fired]:
         """Assert facts one by one in the given order; return what fired, in firing order."""
@@ -178,26 +211,78 @@ class _Session:
                 raise EngineError(f"a fact may not have the fields `sid` or `id` (q={fact['q']})")
             check_joined(fact, engine._joined[fact["q"]])
             message = {**fact, "sid": self._sid, "id": next(self._serial)}
-            try:
-                engine._host.assert_fact(ruleset, message)
-            except durable_engine.MessageNotHandledException:
-                pass
-            except durable_engine.MessageObservedException:
-                raise EngineError(
-                    f"the engine refused a fact as already seen (q={fact['q']}, s={fact.get('s')}); "
-                    "outcomes would be incomplete"
-                ) from None
-            except Exception as error:
-                raise EngineError(f"the engine failed on a fact (q={fact['q']}): {error}") from error
-            errors = engine._errors.get(self._sid)
-            if errors:
-                raise EngineError("a rule action failed: " + "; ".join(errors))
+            if engine._wrapper:
+                self._wrapped(ruleset, message)
+            else:
+                self._post(ruleset, message, pending)
             for key, one in sorted(pending, key=lambda p: p[0]):
                 if key not in self._seen:
                     self._seen.add(key)
                     fired.append(one)
             pending.clear()
         return fired
+
+    def _post(self, ruleset: str, message: Fact, pending: list[tuple[tuple[int, tuple[int, ...]], Fired]]) -> None:
+        """Assert one message through durable's C API and run the actions it starts, as durable's
+        ``Host.assert_fact`` does, recording what fired in ``pending``."""
+        handle = self._engine._handle[ruleset]
+        actions = self._engine._actions[ruleset]
+        try:
+            result = durable_rules_engine.assert_fact(handle, json.dumps(message, ensure_ascii=False))
+        except Exception as error:
+            raise EngineError(f"the engine failed on a fact (q={message['q']}): {error}") from error
+        if result[0] == 1:  # matched no rule: fired nothing
+            return
+        if result[0] == 2:
+            raise _observed(message)
+        state = 0 if result[0] == 3 else result[1]
+        try:
+            started = durable_rules_engine.start_action_for_state(handle, state)
+        except Exception as error:
+            raise EngineError(f"the engine failed on a fact (q={message['q']}): {error}") from error
+        text = started[1] if started else None
+        while text:
+            try:
+                # one action per message: its first key, as durable's ``_flush_actions`` reads it
+                name, matched = next(iter(json.loads(text).items()))
+                action = actions[name]
+                if action is not None:
+                    rule, number = action
+                    facts = [matched[alias] for alias, _ in rule.patterns]
+                    key = (number, tuple(int(fact["id"]) for fact in facts))
+                    pending.append((key, Fired(rule, {
+                        alias: {k: v for k, v in fact.items() if k not in _INTERNAL}
+                        for (alias, _), fact in zip(rule.patterns, facts)
+                    })))
+                text = durable_rules_engine.complete_and_start_action(handle, state)
+            except Exception as error:
+                try:
+                    durable_rules_engine.abandon_action(handle, state)
+                except Exception:  # the error met first is the one worth raising
+                    pass
+                raise EngineError(f"a rule action failed (q={message['q']}): {error!r}") from error
+
+    def _wrapped(self, ruleset: str, message: Fact) -> None:
+        """Assert one message through durable's Python wrapper; the actions record what fired."""
+        engine = self._engine
+        try:
+            engine._host.assert_fact(ruleset, message)
+        except durable_engine.MessageNotHandledException:
+            pass
+        except durable_engine.MessageObservedException:
+            raise _observed(message) from None
+        except Exception as error:
+            raise EngineError(f"the engine failed on a fact (q={message['q']}): {error}") from error
+        errors = engine._errors.get(self._sid)
+        if errors:
+            raise EngineError("a rule action failed: " + "; ".join(errors))
+
+
+def _observed(message: Fact) -> EngineError:
+    return EngineError(
+        f"the engine refused a fact as already seen (q={message['q']}, s={message.get('s')}); "
+        "outcomes would be incomplete"
+    )
 
 
 def _opened(c: Any) -> None:
