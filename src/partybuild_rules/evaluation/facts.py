@@ -34,9 +34,10 @@ def count_facts(
     for subject in index.subjects[kind]:
         events = by_subject.get(subject.id, ())
         counts: dict[int, int] = defaultdict(int)
-        for event in events:
-            if event.date.year == index.year:
-                counts[(event.date.month - 1) // months + 1] += 1
+        year = index.year
+        for day in [event.date for event in events]:
+            if day.year == year:
+                counts[(day.month - 1) // months + 1] += 1
         for period, label in periods:
             yield subject, {"period": label, "count": counts.get(period.index, 0)}
 
@@ -64,7 +65,7 @@ def streak_facts(
         start = max(Period.containing(reported, Granularity.MONTH), first_covered)
         if start > last:
             continue
-        present = {e.date.year * 12 + e.date.month - 1 for e in by_subject.get(subject.id, ())}
+        present = {day.year * 12 + day.month - 1 for day in [e.date for e in by_subject.get(subject.id, ())]}
         runs = _absent_runs(start, last, present)
         best: tuple[Period, int] | None = None
         for run_start, length in runs:

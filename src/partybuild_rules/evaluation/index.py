@@ -14,9 +14,7 @@ from typing import Any, Callable, Mapping
 from ..domain.model import (
     Dataset,
     Member,
-    MemberReportIn,
     PackEvent,
-    Rectification,
     ResidentUnit,
     SubjectKind,
 )
@@ -272,17 +270,15 @@ class Index:
     def report_in(self) -> dict[str, date]:
         """Each member's report-in date: the earlier of the member record's and any report-in event."""
         dates = {m.id: m.reported_in for m in self.data.members if m.reported_in is not None}
-        for event in self.data.events:
-            if isinstance(event, MemberReportIn):
-                known = dates.get(event.member)
-                if known is None or event.date < known:
-                    dates[event.member] = event.date
+        for event in self.by_type.get("member_report_in", ()):
+            known = dates.get(event.member)
+            if known is None or event.date < known:
+                dates[event.member] = event.date
         return dates
 
     @cached_property
     def rectifications(self) -> dict[str, list[date]]:
         result: dict[str, list[date]] = defaultdict(list)
-        for event in self.data.events:
-            if isinstance(event, Rectification):
-                result[event.finding].append(event.date)
+        for event in self.by_type.get("rectification", ()):
+            result[event.finding].append(event.date)
         return result

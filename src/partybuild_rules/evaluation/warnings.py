@@ -15,8 +15,14 @@ __all__ = ["dataset_warnings"]
 
 def dataset_warnings(data: Dataset, year: int) -> tuple[Notice, ...]:
     """Every warning about ``data`` for an evaluation of ``year``, in record order."""
-    reported = {event.member for event in data.events if isinstance(event, MemberReportIn)}
-    reporting = {event.unit for event in data.events if isinstance(event, UnitReport) and event.date.year == year}
+    reported: set[str] = set()
+    reporting: set[str] = set()
+    for event in data.events:  # one pass: a city has hundreds of thousands
+        if isinstance(event, UnitReport):
+            if event.date.year == year:
+                reporting.add(event.unit)
+        elif isinstance(event, MemberReportIn):
+            reported.add(event.member)
     notices = [
         Notice(code="no-report-in", subject_kind="member", subject=member.id,
                message=f"in-service member `{member.id}` has no report-in date: not counted for absences")
