@@ -230,14 +230,14 @@ def _usage_problem(message: str) -> Problem:
     return Problem(message, None, "usage", "write it as --set name=value")
 
 
-def _load(args: argparse.Namespace, err: TextIO | None = None) -> tuple[Pack, Dataset, int]:
+def _load(args: argparse.Namespace, err: TextIO | None = None, compact: bool = False) -> tuple[Pack, Dataset, int]:
     pack = load_pack(_packs(args.policies), overrides=args.overrides_file)
     if args.overrides:
         try:
             pack = pack.with_overrides(_pairs(args.overrides), origin="--set")
         except PolicyError as error:  # a wrong name or value on the command line
             raise UsageError(error.problems) from None
-    data = _read_data(args, args.data or bundled_dataset(), err, pack)
+    data = _read_data(args, args.data or bundled_dataset(), err, pack, compact)
     year = args.year if args.year is not None else data.covers.end.year
     return pack, data, year
 
@@ -247,9 +247,11 @@ def _live(args: argparse.Namespace, stream: TextIO | None) -> bool:
     return stream is not None and stream.isatty() and not getattr(args, "quiet", False)
 
 
-def _read_data(args: argparse.Namespace, path: Path, err: TextIO | None, pack: Pack | None = None) -> Dataset:
+def _read_data(
+    args: argparse.Namespace, path: Path, err: TextIO | None, pack: Pack | None = None, compact: bool = False
+) -> Dataset:
     with _working(args, err, _words(args, f"读取数据 {path.name}", f"reading {path.name}")):
-        return load_dataset(path, pack if pack is not None else (), limits=_limits(args))
+        return load_dataset(path, pack if pack is not None else (), limits=_limits(args), compact=compact)
 
 
 def _limits(args: argparse.Namespace) -> Limits:
@@ -371,7 +373,8 @@ def _evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
     _writable(args.audit)
     _needs_output(args)
     _spread(args)
-    pack, data, year = _load(args, err)
+    # in one process the events are held compactly (docs/scale.md); partitions need the models
+    pack, data, year = _load(args, err, compact=args.jobs == 1 and args.dask is None)
     evaluator = Evaluator(pack, args.engine)
     try:
         with _progress(args, err) as progress:

@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from datetime import date
 from enum import Enum
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, cast
 
 from pydantic import (
     BaseModel,
@@ -464,12 +464,10 @@ def integrity_problems(
     members = unique("members", data.members)
     groups = unique("inspection_groups", data.inspection_groups)
     unique("events", data.events)
-    finding_counts = Counter(
-        finding.id
-        for event in data.events
-        if isinstance(event, Inspection)
-        for finding in event.findings
-    )
+    # events by type, not class: compactly read events have the models' fields, not their classes
+    # (data/compact.py)
+    inspections: list[Inspection] = [cast(Inspection, e) for e in data.events if e.type == "inspection"]
+    finding_counts = Counter(finding.id for event in inspections for finding in event.findings)
 
     def ref(path: tuple[str | int, ...], value: str | None, known: set[str], what: str) -> None:
         if value is not None and value not in known:
@@ -541,10 +539,11 @@ def integrity_problems(
                     ref(at + (field, j), value, ids_known, what)
             if len(distinct) != len(ids):
                 listed(at + (field,), ids, what)
-        if isinstance(event, (Inspection, Assessment)):
-            ref(at + ("subject",), event.subject, subjects[event.subject_kind], event.subject_kind.value)
-        if isinstance(event, Inspection):
-            for j, finding in enumerate(event.findings):
+        if event.type == "inspection" or event.type == "assessment":
+            judged = cast(Union[Inspection, Assessment], event)
+            ref(at + ("subject",), judged.subject, subjects[judged.subject_kind], judged.subject_kind.value)
+        if event.type == "inspection":
+            for j, finding in enumerate(cast(Inspection, event).findings):
                 if finding_counts[finding.id] > 1:
                     problems.append(((*at, "findings", j, "id"), f"duplicate finding id `{finding.id}`"))
     return problems

@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping, cast
 
 from ..domain.model import Inspection, SubjectKind
 from ..domain.money import quantize
@@ -125,8 +125,11 @@ def finding_facts(index: Index, kind: SubjectKind) -> Iterator[tuple[Subject, Fa
     dates is unknown, never overdue.
     """
     covers_end = index.data.covers.end
-    for event in index.data.events:
-        if not isinstance(event, Inspection) or event.subject_kind is not kind:
+    for record in index.data.events:
+        if record.type != "inspection":  # by type: compact events are not the models (data/compact.py)
+            continue
+        event = cast(Inspection, record)
+        if event.subject_kind is not kind:
             continue
         for finding in event.findings:
             if finding.deadline.year != index.year:

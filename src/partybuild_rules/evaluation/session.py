@@ -14,6 +14,7 @@ from typing import Any, Iterable, Mapping
 from pydantic import BaseModel, ValidationError
 
 from ..analysis.diff import OutcomeKey, outcome_key
+from ..data.compact import as_models
 from ..data.datasets import _bundled_named
 from ..domain.errors import DataError, Problem
 from ..domain.model import (
@@ -115,6 +116,7 @@ class Session:
         evaluator: Evaluator | None = pack._cache.get(f"evaluator:{name}")
         if evaluator is None:
             evaluator = pack._cache.setdefault(f"evaluator:{name}", Evaluator(pack, name))
+        data = as_models(data)  # a session adds and removes records: the models, not compact ones
         self.pack = pack
         self.year = year
         self._evaluator = evaluator

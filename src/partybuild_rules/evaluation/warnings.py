@@ -7,6 +7,8 @@ sent no report at all may be missing from the data rather than negligent).
 
 from __future__ import annotations
 
+from typing import cast
+
 from ..domain.model import Dataset, MemberReportIn, UnitReport
 from ..domain.outcomes import Notice
 
@@ -17,12 +19,12 @@ def dataset_warnings(data: Dataset, year: int) -> tuple[Notice, ...]:
     """Every warning about ``data`` for an evaluation of ``year``, in record order."""
     reported: set[str] = set()
     reporting: set[str] = set()
-    for event in data.events:  # one pass: a city has hundreds of thousands
-        if isinstance(event, UnitReport):
+    for event in data.events:  # one pass; by type: compact events are not the models (data/compact.py)
+        if event.type == "unit_report":
             if event.date.year == year:
-                reporting.add(event.unit)
-        elif isinstance(event, MemberReportIn):
-            reported.add(event.member)
+                reporting.add(cast(UnitReport, event).unit)
+        elif event.type == "member_report_in":
+            reported.add(cast(MemberReportIn, event).member)
     notices = [
         Notice(code="no-report-in", subject_kind="member", subject=member.id,
                message=f"in-service member `{member.id}` has no report-in date: not counted for absences")
