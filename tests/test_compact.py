@@ -66,14 +66,25 @@ def test_the_bundled_example_reads_compactly_and_evaluates_the_same(example_data
         assert to_json(evaluate(pack, compact, YEAR)) == to_json(evaluate(pack, ordinary, YEAR)), name
 
 
-def test_jobs_and_sessions_take_a_compact_dataset(small: Raw, tmp_path: Path, tongjiang_pack: Pack) -> None:
-    from partybuild_rules import Session
+def test_jobs_sessions_warnings_and_explanations_take_a_compact_dataset(
+    small: Raw, tmp_path: Path, tongjiang_pack: Pack
+) -> None:
+    from datetime import date
+
+    from partybuild_rules import Evaluator, Session, early_warnings, explain_subject
 
     path = _written(tmp_path, small)
     compact, ordinary = load_dataset(path, compact=True), load_dataset(path)
+    assert is_compact(compact)
     expected = to_json(evaluate(tongjiang_pack, ordinary, YEAR))
     assert to_json(evaluate(tongjiang_pack, compact, YEAR, jobs=2)) == expected
     assert to_json(Session(tongjiang_pack, compact, YEAR).result) == expected
+    as_of = date(YEAR, 9, 30)
+    assert early_warnings(tongjiang_pack, compact, as_of) == early_warnings(tongjiang_pack, ordinary, as_of)
+    with Evaluator(tongjiang_pack) as evaluator:
+        for member in ordinary.members[:5]:
+            assert explain_subject(evaluator, compact, YEAR, member.id) == explain_subject(
+                evaluator, ordinary, YEAR, member.id)
 
 
 def _event(raw: Raw, kind: str) -> Raw:

@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from ..data.compact import as_models
 from ..domain.errors import DataError, Problem
 from ..domain.model import Assessment, Dataset, JointMeeting
 from ..domain.outcomes import Outcome, Result, RuleKind
@@ -97,7 +98,7 @@ def early_warnings(pack: Pack, data: Dataset, as_of: date, *, within_days: int |
     within = WITHIN_DAYS if within_days is None else within_days
     if within < 0:
         raise DataError([Problem(f"`--within {within}` must not be negative", None, "usage")])
-    cut = as_of_dataset(data, as_of)
+    cut = as_of_dataset(as_models(data), as_of)  # cut from the models (compact events have no copies)
     year = as_of.year
     ahead = as_of + timedelta(days=within)
     horizon = date(ahead.year, ahead.month, calendar.monthrange(ahead.year, ahead.month)[1])
