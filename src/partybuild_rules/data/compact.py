@@ -142,6 +142,10 @@ _SCORED = {_TwoWayReview: ("score_of_unit", "score_of_community"), _Assessment: 
 _SCORE: TypeAdapter[Decimal] = TypeAdapter(M.Score)
 
 
+_CORE = Union[_UnitReport, _MemberReportIn, _Activity, _JointMeeting, _TwoWayReview, _Inspection,
+              _Rectification, _Assessment]
+
+
 class _File(Struct, forbid_unknown_fields=True, gc=False):
     name: Any = UNSET
     covers: Any = UNSET
@@ -155,14 +159,18 @@ class _File(Struct, forbid_unknown_fields=True, gc=False):
     events: list[Raw] | UnsetType = UNSET
 
 
+class _CoreFile(_File):
+    """A file whose events are all core events: decoded in one call."""
+
+    events: list[_CORE] | UnsetType = UNSET  # type: ignore[assignment]
+
+
 class _Tagged(Struct):
     type: Any = None
 
 
-_CORE = Union[_UnitReport, _MemberReportIn, _Activity, _JointMeeting, _TwoWayReview, _Inspection,
-              _Rectification, _Assessment]
 _FILE = msgspec.json.Decoder(_File, float_hook=Decimal)
-_CORE_EVENTS = msgspec.json.Decoder(list[_CORE], float_hook=Decimal)
+_CORE_FILE = msgspec.json.Decoder(_CoreFile, float_hook=Decimal)
 _CORE_EVENT = msgspec.json.Decoder(_CORE, float_hook=Decimal)
 _PLAIN = msgspec.json.Decoder(float_hook=Decimal)
 _TAGGED = msgspec.json.Decoder(_Tagged)
@@ -221,7 +229,10 @@ def read_compact(path: Path, limits: Limits) -> M.Dataset | None:
 def _read(raw: bytes, limits: Limits) -> M.Dataset:
     if b"0" * (_MAX_INT_DIGITS + 1) in raw.translate(_DIGITS_AS_ZERO) or _DOUBTFUL_ESCAPE.search(raw):
         raise _GiveWay
-    file = _FILE.decode(raw)
+    try:  # all events core ones (a file without pack events): one call, no copy
+        file: _File = _CORE_FILE.decode(raw)
+    except msgspec.ValidationError:
+        file = _FILE.decode(raw)
     rest = {name: getattr(file, name) for name in file.__struct_fields__
             if name != "events" and getattr(file, name) is not UNSET}
     colons = _ENCODER.encode(rest).count(b":")
@@ -234,7 +245,7 @@ def _read(raw: bytes, limits: Limits) -> M.Dataset:
         if len(file.events) > limits.max_records:
             raise _GiveWay
         colons += 1  # the key `events`
-        events = _events(file.events, limits)
+        events = file.events if isinstance(file, _CoreFile) else _events(file.events, limits)
         colons += _ENCODER.encode(events).count(b":")
     if colons != raw.count(b":"):
         raise _GiveWay  # a key repeated
@@ -254,11 +265,6 @@ def _read(raw: bytes, limits: Limits) -> M.Dataset:
 
 def _events(raws: list[Raw], limits: Limits) -> list[Any]:
     """Each event as a struct (core) or a dict (a pack's, read by the model later)."""
-    joined = b"[" + b",".join(raws) + b"]"
-    try:
-        return list(_CORE_EVENTS.decode(joined))  # all core: one call
-    except msgspec.ValidationError:
-        pass
     events: list[Any] = []
     for one in raws:
         try:
