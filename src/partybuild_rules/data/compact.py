@@ -180,6 +180,7 @@ _MAX_INT_DIGITS = 18  # as the ordinary reader (policy.loader)
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _DOUBTFUL_ESCAPE = re.compile(rb"\\u003[aA]|\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _EVENT_DEPTH = 5
+_CHUNK = 65_536
 """Nesting of a core event in the file: the file, ``events``, the event, its list, an item."""
 
 
@@ -246,7 +247,8 @@ def _read(raw: bytes, limits: Limits) -> M.Dataset:
             raise _GiveWay
         colons += 1  # the key `events`
         events = file.events if isinstance(file, _CoreFile) else _events(file.events, limits)
-        colons += _ENCODER.encode(events).count(b":")
+        for start in range(0, len(events), _CHUNK):  # encoded a chunk at a time: no second copy of the file
+            colons += _ENCODER.encode(events[start:start + _CHUNK]).count(b":")
     if colons != raw.count(b":"):
         raise _GiveWay  # a key repeated
     for event in events:
