@@ -176,15 +176,17 @@ def _batch(how: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-c", BATCH, how], capture_output=True, text=True, timeout=60)
 
 
-def test_the_batch_call_crashes_the_process_on_a_mixed_batch(durable: ModuleType) -> None:
+def test_the_batch_call_loses_a_mixed_batch_and_may_crash(durable: ModuleType) -> None:
     """Why facts are asserted one at a time: ``assert_facts`` of a batch where one fact matches and
     one does not reports the whole batch as not handled and runs none of its actions; in a fresh
-    session, deleting its state then kills the process. The same facts one at a time are fine."""
+    session, deleting its state then may kill the process (SIGSEGV with Python 3.11 here; not
+    with 3.12). The same facts one at a time are fine."""
     alone = _batch("one by one")
     assert (alone.returncode, alone.stdout) == (0, "fired 1\ndeleted\n"), alone.stderr
-    crashed = _batch("fresh")
-    assert crashed.stdout == "not handled\nfired 0\n"
-    assert crashed.returncode != 0  # killed by SIGSEGV (-11) here
+    fresh = _batch("fresh")
+    assert fresh.stdout in ("not handled\nfired 0\n", "not handled\nfired 0\ndeleted\n"), fresh.stderr
+    if not fresh.stdout.endswith("deleted\n"):
+        assert fresh.returncode != 0  # killed while deleting (-11, SIGSEGV)
     # after a first matched fact (the module's ``open``) it survives, but fires nothing
     opened = _batch("opened")
     assert (opened.returncode, opened.stdout) == (0, "not handled\nfired 0\ndeleted\n"), opened.stderr

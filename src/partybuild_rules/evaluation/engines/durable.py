@@ -28,8 +28,9 @@
   partition) is deleted afterwards. The batch call, ``assert_facts``, is not used: given a batch
   where one fact matches and another does not, it answers "not handled" for the whole batch and
   starts none of its actions (the next fact asserted runs them, as if that fact had caused them),
-  and in a session whose state no earlier fact created, deleting the state then kills the process
-  (SIGSEGV). ``tests/test_durable_capi.py`` shows both, in a subprocess.
+  and in a session whose state no earlier fact created, deleting the state then may kill the
+  process (SIGSEGV, seen with Python 3.11). ``tests/test_durable_capi.py`` shows both, in a
+  subprocess.
 - The firings one fact causes come in an order of durable's own (for joins, not the order of the
   facts); they are sorted into the order both engines share (:mod:`.base`). A fact that
   satisfies two branches of an ``$or`` fires the rule once per branch (durable compiles each
