@@ -40,6 +40,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ..domain import model as M
 from ..policy.limits import Limits
+from ..policy.loader import MAX_INT_DIGITS, SURROGATE_ESCAPE, depth_within
 
 __all__ = ["as_models", "is_compact", "read_compact"]
 
@@ -127,8 +128,7 @@ _MODELS: dict[type[Struct], type[BaseModel]] = {
     _JointMeeting: M.JointMeeting, _TwoWayReview: M.TwoWayReview, _Inspection: M.Inspection,
     _Rectification: M.Rectification, _Assessment: M.Assessment, _Item: M.AgreedItem, _Finding: M.Finding,
 }
-for _struct, _model in _MODELS.items():  # the same fields as the model, and its ``type``
-    assert set(_struct.__struct_fields__) == set(_model.model_fields) - {"type"}, _struct
+for _struct in _MODELS:  # each event struct has its ``type``, as the model has
     if _struct.__struct_config__.tag is not None:
         setattr(_struct, "type", _struct.__struct_config__.tag)
 _DEFAULTS: dict[type[Struct], tuple[tuple[str, Any], ...]] = {
@@ -176,9 +176,8 @@ _PLAIN = msgspec.json.Decoder(float_hook=Decimal)
 _TAGGED = msgspec.json.Decoder(_Tagged)
 _ENCODER = msgspec.json.Encoder()
 
-_MAX_INT_DIGITS = 18  # as the ordinary reader (policy.loader)
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
-_DOUBTFUL_ESCAPE = re.compile(rb"\\u003[aA]|\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_DOUBTFUL_ESCAPE = re.compile(rb"\\u003[aA]|" + SURROGATE_ESCAPE.pattern.encode())
 _EVENT_DEPTH = 5
 _CHUNK = 65_536
 """Nesting of a core event in the file: the file, ``events``, the event, its list, an item."""
@@ -228,7 +227,7 @@ def read_compact(path: Path, limits: Limits) -> M.Dataset | None:
 
 
 def _read(raw: bytes, limits: Limits) -> M.Dataset:
-    if b"0" * (_MAX_INT_DIGITS + 1) in raw.translate(_DIGITS_AS_ZERO) or _DOUBTFUL_ESCAPE.search(raw):
+    if b"0" * (MAX_INT_DIGITS + 1) in raw.translate(_DIGITS_AS_ZERO) or _DOUBTFUL_ESCAPE.search(raw):
         raise _GiveWay
     try:  # all events core ones (a file without pack events): one call, no copy
         file: _File = _CORE_FILE.decode(raw)
@@ -237,7 +236,7 @@ def _read(raw: bytes, limits: Limits) -> M.Dataset:
     rest = {name: getattr(file, name) for name in file.__struct_fields__
             if name != "events" and getattr(file, name) is not UNSET}
     colons = _ENCODER.encode(rest).count(b":")
-    if _too_deep(rest, limits.max_depth) or any(
+    if not depth_within(rest, limits.max_depth) or any(
         isinstance(v, list) and len(v) > limits.max_records for v in rest.values()
     ):
         raise _GiveWay
@@ -276,7 +275,7 @@ def _events(raws: list[Raw], limits: Limits) -> list[Any]:
             if _TAGGED.decode(one).type in M.CORE_EVENT_TYPES:
                 raise
         plain = _PLAIN.decode(one)
-        if not isinstance(plain, dict) or _too_deep(plain, limits.max_depth - 2):
+        if not isinstance(plain, dict) or not depth_within(plain, limits.max_depth - 2):
             raise _GiveWay
         events.append(plain)
     return events
@@ -297,17 +296,3 @@ def _completed(struct: Struct) -> None:
         setattr(struct, name, _SCORE.validate_python(getattr(struct, name)))
     if getattr(struct, "subject_kind", None) is M.SubjectKind.MEMBER:
         raise _GiveWay  # inspections and assessments are of units and communities
-
-
-def _too_deep(data: Any, max_depth: int) -> bool:
-    level, depth = [data], 0
-    while level:
-        depth += 1
-        if depth > max_depth:
-            return True
-        below: list[Any] = []
-        for container in level:
-            values = container.values() if type(container) is dict else container
-            below += [v for v in values if type(v) is dict or type(v) is list]
-        level = below
-    return False

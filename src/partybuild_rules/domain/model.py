@@ -57,6 +57,7 @@ __all__ = [
     "IntegrityProblems",
     "PackEvent",
     "CORE_EVENT_TYPES",
+    "CORE_EVENT_MODELS",
 ]
 
 _NATIONAL_ID = re.compile(r"^[1-9][0-9]{5}(18|19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]$")
@@ -347,6 +348,12 @@ CORE_EVENT_TYPES = (
     "two_way_review", "inspection", "rectification", "assessment",
 )
 """The event types of the core model; any other ``type`` is a :class:`PackEvent`."""
+
+CORE_EVENT_MODELS: dict[str, type[_Event]] = {
+    str(model.model_fields["type"].default): model
+    for model in (UnitReport, MemberReportIn, Activity, JointMeeting, TwoWayReview, Inspection, Rectification, Assessment)
+}
+"""The model of each core event type."""
 
 
 def _event_tag(value: Any) -> str:

@@ -12,19 +12,12 @@ from functools import cached_property
 from typing import Any, Callable, Mapping
 
 from ..domain.model import (
-    Activity,
-    Assessment,
+    CORE_EVENT_MODELS,
     Dataset,
-    Inspection,
-    JointMeeting,
     Member,
-    MemberReportIn,
     PackEvent,
-    Rectification,
     ResidentUnit,
     SubjectKind,
-    TwoWayReview,
-    UnitReport,
 )
 from ..domain.periods import Granularity, Period
 from ..policy.declarations import Declarations, RefTo, typed_value
@@ -56,13 +49,6 @@ def _many(name: str) -> Callable[[Any, Mapping[str, str]], tuple[str, ...]]:
     # is refused when it is read (``integrity_problems``), so the list is taken as it is
     return lambda event, _: getattr(event, name)
 
-
-_CORE_FIELDS: dict[str, tuple[str, ...]] = {
-    str(model.model_fields["type"].default): tuple(model.model_fields)
-    for model in (UnitReport, MemberReportIn, Activity, JointMeeting, TwoWayReview, Inspection, Rectification,
-                  Assessment)
-}
-"""Each core event type's fields, read by type: compact events are not the models (data/compact.py)."""
 
 _M, _U, _C = SubjectKind.MEMBER, SubjectKind.UNIT, SubjectKind.COMMUNITY
 INVOLVED: dict[str, dict[SubjectKind, Callable[[Any, Mapping[str, str]], tuple[str, ...]]]] = {
@@ -224,7 +210,8 @@ class Index:
     def event_fields(self, event: Any) -> list[str]:
         if isinstance(event, PackEvent):
             return list(event.fields)
-        return [name for name in _CORE_FIELDS[event.type] if name not in ("id", "date", "type")]
+        # by type: compact events are not the models (data/compact.py)
+        return [name for name in CORE_EVENT_MODELS[event.type].model_fields if name not in ("id", "date", "type")]
 
     def placed(self, event: Any, dated_by: str) -> date | None:
         """The day that places an event in a period: its ``date`` or a `date`/`month` field."""

@@ -29,19 +29,14 @@ from pydantic import BaseModel, TypeAdapter, ValidationError, create_model
 
 from ..domain.errors import DataError, Problem
 from ..domain.model import (
+    CORE_EVENT_MODELS,
     CORE_EVENT_TYPES,
-    Activity,
-    Assessment,
     Dataset,
     Event,
     Inspection,
-    JointMeeting,
-    MemberReportIn,
     PackEvent,
     Rectification,
     SubjectKind,
-    TwoWayReview,
-    UnitReport,
 )
 from ..domain.outcomes import Outcome, Result
 from ..policy.declarations import Declarations, RefTo
@@ -348,11 +343,7 @@ def _dataset_of(records: _Records, community: str, events: list[Any], routes: _R
     )
 
 
-_TYPES: dict[str, type[BaseModel]] = {
-    cls.model_fields["type"].default: cls for cls in (
-        UnitReport, MemberReportIn, Activity, JointMeeting, TwoWayReview, Inspection, Rectification, Assessment)
-}
-_TYPES["pack"] = PackEvent
+_TYPES: dict[str, type[BaseModel]] = {**CORE_EVENT_MODELS, "pack": PackEvent}
 _CODES = {name: str(n) for n, name in enumerate(_TYPES)}
 assert set(_TYPES) == {*CORE_EVENT_TYPES, "pack"} and len(_TYPES) <= 10
 _SECTIONS: dict[str, Any] = {

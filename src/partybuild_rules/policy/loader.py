@@ -26,7 +26,8 @@ from ..domain.errors import Problem, Span
 from .jsonspans import JsonLocator
 from .limits import DEFAULT_LIMITS, Limits
 
-__all__ = ["Document", "read_document", "parse_yaml_text", "validation_problems"]
+__all__ = ["Document", "MAX_INT_DIGITS", "SURROGATE_ESCAPE", "depth_within", "read_document", "parse_yaml_text",
+           "validation_problems"]
 
 Path_ = tuple[Union[str, int], ...]
 
@@ -69,7 +70,7 @@ else:  # pragma: no cover - libyaml missing
 
 _COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 @dataclass
@@ -180,7 +181,7 @@ class _Walker:
         if tag == "tag:yaml.org,2002:bool":
             return text.lower() == "true"
         if tag == "tag:yaml.org,2002:int":
-            if len(text.lstrip("+-")) > _MAX_INT_DIGITS:
+            if len(text.lstrip("+-")) > MAX_INT_DIGITS:
                 self.problems.append(_too_large(text, self.span(node)))
                 return text
             return int(text)
@@ -261,7 +262,7 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-_MAX_INT_DIGITS = 18
+MAX_INT_DIGITS = 18
 """Whole numbers have at most 18 digits: they fit the engine's 64-bit integers, and Python's
 ``int()`` refuses thousands of digits with an error of its own."""
 
@@ -273,14 +274,14 @@ class _TooLarge(ValueError):
 
 
 def _whole(text: str) -> int:
-    if len(text.lstrip("-")) > _MAX_INT_DIGITS:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
         raise _TooLarge(text)
     return int(text)
 
 
 def _too_large(text: str, span: Span) -> Problem:
     shown = text if len(text) <= 24 else text[:20] + "…"
-    return Problem(f"`{shown}` is too large for a whole number (more than {_MAX_INT_DIGITS} digits)", span,
+    return Problem(f"`{shown}` is too large for a whole number (more than {MAX_INT_DIGITS} digits)", span,
                    "syntax", "a count or a number of days has only a few digits")
 
 
@@ -366,7 +367,7 @@ def _plain_json_problems(document: Document, limits: Limits) -> list[Problem]:
     if deep is not None:
         return [Problem(f"nested more than {limits.max_depth} levels deep", document.span(deep), "limit",
                         "policies and data need only a few levels: check the nesting")]
-    if _SURROGATE_ESCAPE.search(getattr(document, "_text", "")) is None:
+    if SURROGATE_ESCAPE.search(getattr(document, "_text", "")) is None:
         return []
     problems: list[Problem] = []
     stack: list[tuple[Any, Path_]] = [(document.data, ())]
@@ -386,14 +387,14 @@ def _plain_json_problems(document: Document, limits: Limits) -> list[Problem]:
 def _deeper_than(data: Any, max_depth: int) -> Path_ | None:
     """The path of a container nested deeper than ``max_depth``, or None. Level by level and
     without paths first (a 61 MB dataset takes 0.6 s); the path is found only when needed."""
-    if _depth_within(data, max_depth):
+    if depth_within(data, max_depth):
         return None
     path: Path_ = ()
     node = data
     while len(path) < max_depth:  # follow a child that is still too deep for what is left
         children = node.items() if isinstance(node, dict) else enumerate(node)
         for key, child in children:
-            if isinstance(child, (dict, list)) and not _depth_within(child, max_depth - len(path) - 1):
+            if isinstance(child, (dict, list)) and not depth_within(child, max_depth - len(path) - 1):
                 node, path = child, path + (key,)
                 break
         else:
@@ -401,7 +402,7 @@ def _deeper_than(data: Any, max_depth: int) -> Path_ | None:
     return path
 
 
-def _depth_within(data: Any, max_depth: int) -> bool:
+def depth_within(data: Any, max_depth: int) -> bool:
     level, depth = ([data] if isinstance(data, (dict, list)) else []), 0
     while level:
         depth += 1
