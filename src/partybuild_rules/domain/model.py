@@ -57,7 +57,6 @@ __all__ = [
     "IntegrityProblems",
     "PackEvent",
     "CORE_EVENT_TYPES",
-    "CORE_EVENT_MODELS",
 ]
 
 _NATIONAL_ID = re.compile(r"^[1-9][0-9]{5}(18|19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]$")
