@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
+from functools import lru_cache
 from typing import Iterator
 
 __all__ = ["Granularity", "Period", "months_between"]
@@ -26,11 +27,15 @@ class Granularity(str, Enum):
 
     @property
     def months(self) -> int:
-        return {"month": 1, "quarter": 3, "half_year": 6, "year": 12}[self.value]
+        return _MONTHS[self.value]
 
     @property
     def label(self) -> str:
-        return {"month": "月", "quarter": "季度", "half_year": "半年", "year": "年"}[self.value]
+        return _LABELS[self.value]
+
+
+_MONTHS = {"month": 1, "quarter": 3, "half_year": 6, "year": 12}
+_LABELS = {"month": "月", "quarter": "季度", "half_year": "半年", "year": "年"}
 
 
 _PATTERNS = (
@@ -70,16 +75,15 @@ class Period:
 
     @property
     def start(self) -> date:
-        return date(self.year, self.first_month, 1)
+        return _bounds(self.year, self.granularity, self.index)[0]
 
     @property
     def end(self) -> date:
-        last_month = self.first_month + self.granularity.months - 1
-        return date(self.year, last_month, calendar.monthrange(self.year, last_month)[1])
+        return _bounds(self.year, self.granularity, self.index)[1]
 
     @property
     def days(self) -> int:
-        return (self.end - self.start).days + 1
+        return _bounds(self.year, self.granularity, self.index)[2]
 
     def next(self) -> Period:
         per_year = 12 // self.granularity.months
@@ -117,6 +121,17 @@ class Period:
         while period.year == year:
             yield period
             period = period.next()
+
+
+@lru_cache(maxsize=4096)
+def _bounds(year: int, granularity: Granularity, index: int) -> tuple[date, date, int]:
+    """A period's first and last day and its number of days (asked for often, and the same few)."""
+    months = granularity.months
+    first_month = (index - 1) * months + 1
+    last_month = first_month + months - 1
+    start = date(year, first_month, 1)
+    end = date(year, last_month, calendar.monthrange(year, last_month)[1])
+    return start, end, (end - start).days + 1
 
 
 def months_between(start: date, end: date) -> Iterator[Period]:

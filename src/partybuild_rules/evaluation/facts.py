@@ -56,61 +56,64 @@ def streak_facts(
     last_covered = Period.containing(covers.end, Granularity.MONTH)
     if last_covered.end != covers.end:
         last_covered = _add_months(last_covered, -1)  # a part-recorded last month is unknown
-    last = min(Period(index.year, Granularity.MONTH, 12), last_covered)
+    last = _ordinal(min(Period(index.year, Granularity.MONTH, 12), last_covered))
+    first = _ordinal(first_covered)
+    year = index.year
     by_subject = index.events_by_subject(SubjectKind.MEMBER, filter_)
+    labels: dict[int, str] = {}
+
+    def label(month: int) -> str:  # months as year*12+month-1, written YYYY-MM
+        text = labels.get(month)
+        if text is None:
+            text = labels[month] = f"{month // 12}-{month % 12 + 1:02d}"
+        return text
+
+    def streak(run_start: int, length: int, reached: int | None) -> Fact:
+        return {
+            "start": label(run_start),
+            "end": label(run_start + length - 1),
+            "length": length,
+            "reached": label(reached) if reached is not None else "",
+            "in_year": int(reached is not None and reached // 12 == year),
+        }
+
     for subject in index.subjects[SubjectKind.MEMBER]:
         reported = index.report_in.get(subject.id)
         if reported is None:
             continue
-        start = max(Period.containing(reported, Granularity.MONTH), first_covered)
+        start = max(reported.year * 12 + reported.month - 1, first)
         if start > last:
             continue
         present = {day.year * 12 + day.month - 1 for day in [e.date for e in by_subject.get(subject.id, ())]}
-        runs = _absent_runs(start, last, present)
-        best: tuple[Period, int] | None = None
-        for run_start, length in runs:
+        best: tuple[int, int] | None = None
+        for run_start, length in _absent_runs(start, last, present):
             if length >= threshold:
-                reached = _add_months(run_start, threshold - 1)
-                yield subject, _streak(run_start, length, reached, index.year)
-            elif _add_months(run_start, length - 1).year == index.year and (best is None or length > best[1]):
+                yield subject, streak(run_start, length, run_start + threshold - 1)
+            elif (run_start + length - 1) // 12 == year and (best is None or length > best[1]):
                 best = (run_start, length)
         if best is not None:
-            yield subject, _streak(best[0], best[1], None, index.year)
+            yield subject, streak(best[0], best[1], None)
 
 
-def _streak(start: Period, length: int, reached: Period | None, year: int) -> Fact:
-    return {
-        "start": str(start),
-        "end": str(_add_months(start, length - 1)),
-        "length": length,
-        "reached": str(reached) if reached else "",
-        "in_year": int(reached is not None and reached.year == year),
-    }
-
-
-def _absent_runs(start: Period, last: Period, present: set[int]) -> list[tuple[Period, int]]:
-    """Maximal runs of months in ``start..last`` not in ``present`` (months as year*12+month-1)."""
-    runs: list[tuple[Period, int]] = []
-    first, end = _ordinal(start), _ordinal(last)
+def _absent_runs(first: int, last: int, present: set[int]) -> list[tuple[int, int]]:
+    """Maximal runs ``(first month, length)`` of months in ``first..last`` not in ``present``
+    (months as year*12+month-1)."""
+    runs: list[tuple[int, int]] = []
     run_start: int | None = None
-    for month in range(first, end + 1):
+    for month in range(first, last + 1):
         if month in present:
             if run_start is not None:
-                runs.append((_from_ordinal(run_start), month - run_start))
+                runs.append((run_start, month - run_start))
             run_start = None
         elif run_start is None:
             run_start = month
     if run_start is not None:
-        runs.append((_from_ordinal(run_start), end + 1 - run_start))
+        runs.append((run_start, last + 1 - run_start))
     return runs
 
 
 def _ordinal(month: Period) -> int:
     return month.year * 12 + month.index - 1
-
-
-def _from_ordinal(ordinal: int) -> Period:
-    return Period(ordinal // 12, Granularity.MONTH, ordinal % 12 + 1)
 
 
 def _add_months(period: Period, months: int) -> Period:
@@ -153,26 +156,34 @@ def role_month_facts(
     """One fact per month of the year (inside the recorded dates) in which a member held ``role``
     in a community: the days held are the union of the member's holdings there, so a role held
     in two spans of one month is paid once, rounded once (never more days than the month has)."""
-    months = index.known_periods(Granularity.MONTH)
+    months = [(str(m), m.start, m.end, m.days) for m in index.known_periods(Granularity.MONTH)]
     for member in index.data.members:
         spans: dict[str, list[tuple[date, date]]] = defaultdict(list)
         for holding in member.roles:
             if holding.role.value == role:
                 spans[holding.community].append((holding.start, holding.end or date.max))
+        if not spans:
+            continue
+        subject = index.subject(SubjectKind.MEMBER, member.id)
         for community, held in spans.items():
-            for month in months:
-                days = _union_days(held, month.start, month.end)
+            first_held = min(start for start, _ in held)
+            last_held = max(end for _, end in held)
+            tier = ratings.get((SubjectKind.COMMUNITY, community), "")
+            for label, start, end, in_month in months:
+                if start > last_held or end < first_held:
+                    continue
+                days = _union_days(held, start, end)
                 if not days:
                     continue
-                yield index.subject(SubjectKind.MEMBER, member.id), {
-                    "period": str(month),
+                yield subject, {
+                    "period": label,
                     "role": role,
                     "role_community": community,
                     "days_held": days,
-                    "days_in_period": month.days,
-                    "held_from": max(month.start, min(start for start, _ in held)).isoformat(),
-                    "held_until": min(month.end, max(end for _, end in held)).isoformat(),
-                    "tier": ratings.get((SubjectKind.COMMUNITY, community), ""),
+                    "days_in_period": in_month,
+                    "held_from": max(start, first_held).isoformat(),
+                    "held_until": min(end, last_held).isoformat(),
+                    "tier": tier,
                 }
 
 
