@@ -5,6 +5,7 @@ reproduce, and the engine agrees with the plain reference evaluator of ``tests/r
 from __future__ import annotations
 
 import dataclasses
+import random
 from collections import Counter
 
 import pytest
@@ -20,6 +21,7 @@ from partybuild_rules import (
     evaluate,
 )
 from partybuild_rules.domain.model import SubjectKind
+from partybuild_rules.domain.outcomes import sorted_outcomes
 from partybuild_rules.testing import (
     Budget,
     check_idempotence,
@@ -98,24 +100,38 @@ def test_idempotence_catches_an_evaluator_with_memory(tongjiang_pack: Pack) -> N
     assert not result.held and result.violation is not None and result.violation.details["missing"]
 
 
+def _two_findings(order: list[str]) -> Dataset:
+    """Two findings of one unit due in the same month, in ``order``."""
+    findings = {"F1": "2024-02-04", "F2": "2024-02-03"}
+    return Dataset.model_validate({
+        "covers": {"start": "2024-01-01", "end": "2024-12-31"},
+        "communities": [{"id": "C1", "name": "东江社区"}],
+        "units": [{"id": "U1", "name": "同江市财政局", "community": "C1"}],
+        "inspection_groups": [{"id": "IG1", "name": "第一巡回督查组"}],
+        "events": [{"id": "E1", "type": "inspection", "date": "2024-01-28", "group": "IG1",
+                    "subject_kind": "unit", "subject": "U1",
+                    "findings": [{"id": f, "description": "问题", "deadline": findings[f]} for f in order]}],
+    })
+
+
 def test_result_order_does_not_depend_on_record_order(tongjiang_pack: Pack) -> None:
     """The counterexample `determinism` found: two findings of one unit due in the same month.
     Reversing them must not reorder the result."""
-    def data(order: list[str]) -> Dataset:
-        findings = {"F1": "2024-02-04", "F2": "2024-02-03"}
-        return Dataset.model_validate({
-            "covers": {"start": "2024-01-01", "end": "2024-12-31"},
-            "communities": [{"id": "C1", "name": "东江社区"}],
-            "units": [{"id": "U1", "name": "同江市财政局", "community": "C1"}],
-            "inspection_groups": [{"id": "IG1", "name": "第一巡回督查组"}],
-            "events": [{"id": "E1", "type": "inspection", "date": "2024-01-28", "group": "IG1",
-                        "subject_kind": "unit", "subject": "U1",
-                        "findings": [{"id": f, "description": "问题", "deadline": findings[f]} for f in order]}],
-        })
-    forward = evaluate(tongjiang_pack, data(["F1", "F2"]), YEAR)
-    backward = evaluate(tongjiang_pack, data(["F2", "F1"]), YEAR)
+    forward = evaluate(tongjiang_pack, _two_findings(["F1", "F2"]), YEAR)
+    backward = evaluate(tongjiang_pack, _two_findings(["F2", "F1"]), YEAR)
     assert forward.outcomes == backward.outcomes
 
+
+def test_result_order_is_the_order_of_the_sort_keys(tongjiang_pack: Pack, example_result: Result) -> None:
+    """The result is sorted writing out the matched facts only for outcomes otherwise tied; the
+    order is the one of the whole sort keys, whatever order the outcomes come in."""
+    tied = list(evaluate(tongjiang_pack, _two_findings(["F2", "F1"]), YEAR).outcomes)
+    assert max(Counter(o._sort_head() for o in tied).values()) > 1, "two outcomes tied but for their facts"
+    outcomes = sorted([*example_result.outcomes, *tied], key=lambda o: o.sort_key())
+    for seed in range(3):
+        shuffled = outcomes[:]
+        random.Random(seed).shuffle(shuffled)
+        assert sorted_outcomes(shuffled) == outcomes
 
 # -- partition-independence ----------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from enum import Enum
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Iterable, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -53,6 +53,7 @@ __all__ = [
     "Provenance",
     "Reprimand",
     "Result",
+    "sorted_outcomes",
 ]
 
 
@@ -89,12 +90,32 @@ class _Base(_Out):
     def sort_key(self) -> tuple[Any, ...]:
         # The matched facts break the last ties (two findings of one unit overdue in one month),
         # so that the order never depends on the order of the input records.
+        return (*self._sort_head(), json.dumps(self.provenance.facts, sort_keys=True, ensure_ascii=False, default=str))
+
+    def _sort_head(self) -> tuple[Any, ...]:
+        """The sort key but for its last part, the one costly to work out."""
         return (_KIND_ORDER[self.kind], self.rule_id, self.community, self.subject_kind.value,
-                self.subject, self.period, self.detail_key(),
-                json.dumps(self.provenance.facts, sort_keys=True, ensure_ascii=False, default=str))
+                self.subject, self.period, self.detail_key())
 
     def detail_key(self) -> str:
         return ""
+
+
+def sorted_outcomes(outcomes: Iterable[Any]) -> list[Any]:
+    """The outcomes in result order (by their ``sort_key``); the matched facts, costly to write
+    out, are written only for the outcomes they must tell apart."""
+    heads = [(outcome._sort_head(), outcome) for outcome in outcomes]
+    heads.sort(key=lambda pair: pair[0])
+    ordered: list[Any] = []
+    i = 0
+    while i < len(heads):
+        j = i + 1
+        while j < len(heads) and heads[j][0] == heads[i][0]:
+            j += 1
+        tied = [outcome for _, outcome in heads[i:j]]
+        ordered += sorted(tied, key=lambda o: o.sort_key()) if j - i > 1 else tied
+        i = j
+    return ordered
 
 
 class Evaluation(_Base):
@@ -189,6 +210,9 @@ class Allocation(_Base):
     reason: str
 
     def sort_key(self) -> tuple[Any, ...]:
+        return self._sort_head()
+
+    def _sort_head(self) -> tuple[Any, ...]:
         # proposals read in the order they were made: each one counts after those before it
         return (_KIND_ORDER[self.kind], self.rule_id, self.period, self.step, self.subject)
 

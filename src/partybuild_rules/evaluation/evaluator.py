@@ -29,6 +29,7 @@ from ..domain.outcomes import (
     Reprimand,
     Result,
     RuleKind,
+    sorted_outcomes,
 )
 from ..policy.expr import attributes as attributes_of
 from ..policy.expr import calls
@@ -227,7 +228,7 @@ class Evaluator:
         whole = share is None or share.community is None
         if whole:
             outcomes += allocation_outcomes(self.pack, data, year)  # B1: proposals, not engine matches
-        outcomes.sort(key=lambda o: o.sort_key())
+        outcomes[:] = sorted_outcomes(outcomes)
         return Result(
             pack=self.pack.name,
             pack_version=self.pack.version,

@@ -35,7 +35,7 @@ from ..domain.model import (
     TwoWayReview,
     UnitReport,
 )
-from ..domain.outcomes import Result
+from ..domain.outcomes import Result, sorted_outcomes
 from ..policy.declarations import Declarations, _check_values
 from ..policy.loader import Document, validation_problems
 from ..policy.pack import Pack, declarations_for
@@ -90,7 +90,7 @@ def _keyed(outcomes: Iterable[Any]) -> dict[OutcomeKey, Any]:
     """Outcomes by key, in result order; outcomes sharing a key are numbered in that order."""
     keyed: dict[OutcomeKey, Any] = {}
     seen: dict[OutcomeKey, int] = {}
-    for outcome in sorted(outcomes, key=lambda o: o.sort_key()):
+    for outcome in sorted_outcomes(outcomes):
         key = outcome_key(outcome)
         count = seen.get(key, 0)
         seen[key] = count + 1

@@ -6,8 +6,8 @@
   before the actions it caused have run: our host starts no threads, and facts skip its Python
   wrapper (``Host.assert_fact``: a ``Closure`` per action, our action, ``update_state`` of the
   state re-encoded) for durable's C API, ``durable_rules_engine``. Each fact is encoded once,
-  ``json.dumps(..., ensure_ascii=False)`` as the wrapper does (with ``\\u`` escapes, Chinese
-  constants such as the tier 优秀 silently stop matching), and asserted with ``assert_fact`` on
+  to JSON in UTF-8 by msgspec (never with ``\\u`` escapes, with which Chinese constants such as
+  the tier 优秀 silently stop matching), and asserted with ``assert_fact`` on
   the ruleset's C handle; the actions it started are then run in the same call, as the wrapper's
   ``do_actions`` runs them: ``start_action_for_state``, then ``complete_and_start_action`` until
   none is left, so evaluation is deterministic. Each action's message is
@@ -53,7 +53,6 @@ from __future__ import annotations
 
 import datetime
 import itertools
-import json
 import threading
 import uuid
 import warnings
@@ -62,6 +61,7 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 import durable_rules_engine  # type: ignore[import-not-found]
+import msgspec
 from durable import engine as durable_engine  # type: ignore[import-untyped]
 
 from ...domain.errors import EngineError
@@ -229,7 +229,7 @@ class _Session:
         handle = self._engine._handle[ruleset]
         actions = self._engine._actions[ruleset]
         try:
-            result = durable_rules_engine.assert_fact(handle, json.dumps(message, ensure_ascii=False))
+            result = durable_rules_engine.assert_fact(handle, _encode(message).decode())
         except Exception as error:
             raise EngineError(f"the engine failed on a fact (q={message['q']}): {error}") from error
         if result[0] == 1:  # matched no rule: fired nothing
@@ -245,7 +245,7 @@ class _Session:
         while text:
             try:
                 # one action per message: its first key, as durable's ``_flush_actions`` reads it
-                name, matched = next(iter(json.loads(text).items()))
+                name, matched = next(iter(_decode(text).items()))
                 action = actions[name]
                 if action is not None:
                     rule, number = action
@@ -277,6 +277,10 @@ class _Session:
         errors = engine._errors.get(self._sid)
         if errors:
             raise EngineError("a rule action failed: " + "; ".join(errors))
+
+
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder().decode
 
 
 def _observed(message: Fact) -> EngineError:
