@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Callable, Iterable, Iterator, Mapping, cast
+from typing import AbstractSet, Any, Callable, Iterable, Iterator, Mapping, cast
 
 from ..domain.model import Inspection, SubjectKind
 from ..domain.money import quantize
@@ -59,7 +59,7 @@ def streak_facts(
     last = _ordinal(min(Period(index.year, Granularity.MONTH, 12), last_covered))
     first = _ordinal(first_covered)
     year = index.year
-    by_subject = index.events_by_subject(SubjectKind.MEMBER, filter_)
+    months_present = index.months_by_subject(SubjectKind.MEMBER, filter_)
     labels: dict[int, str] = {}
 
     def label(month: int) -> str:  # months as year*12+month-1, written YYYY-MM
@@ -84,7 +84,7 @@ def streak_facts(
         start = max(reported.year * 12 + reported.month - 1, first)
         if start > last:
             continue
-        present = {day.year * 12 + day.month - 1 for day in [e.date for e in by_subject.get(subject.id, ())]}
+        present = months_present.get(subject.id, _NOTHING)
         best: tuple[int, int] | None = None
         for run_start, length in _absent_runs(start, last, present):
             if length >= threshold:
@@ -95,7 +95,10 @@ def streak_facts(
             yield subject, streak(best[0], best[1], None)
 
 
-def _absent_runs(first: int, last: int, present: set[int]) -> list[tuple[int, int]]:
+_NOTHING: frozenset[int] = frozenset()
+
+
+def _absent_runs(first: int, last: int, present: AbstractSet[int]) -> list[tuple[int, int]]:
     """Maximal runs ``(first month, length)`` of months in ``first..last`` not in ``present``
     (months as year*12+month-1)."""
     runs: list[tuple[int, int]] = []

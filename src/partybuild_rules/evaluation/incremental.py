@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping
+from typing import AbstractSet, Any, Callable, Iterable, Iterator, Mapping
 
 from ..domain.model import Dataset, Inspection, MemberReportIn, Rating, Rectification, SubjectKind
 from ..domain.outcomes import Evaluation, Reprimand, Result
@@ -141,6 +141,25 @@ class _Memo(dict[Any, Any]):
             self.pop(entry, None)
 
 
+class _Months(Mapping[str, AbstractSet[int]]):
+    """The months of each subject's events in a grouping, worked out when asked for."""
+
+    def __init__(self, groups: Mapping[str, list[Any]]) -> None:
+        self.groups = groups
+
+    def __getitem__(self, subject: str) -> AbstractSet[int]:
+        events = self.groups.get(subject)  # never ``groups[subject]``: a defaultdict would grow
+        if events is None:
+            raise KeyError(subject)
+        return {e.date.year * 12 + e.date.month - 1 for e in events}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.groups)
+
+    def __len__(self) -> int:
+        return len(self.groups)
+
+
 class SessionIndex(Index):
     """An index whose groupings follow the events added and removed; :meth:`view` gives an index
     that shares them but yields only some subjects."""
@@ -162,6 +181,10 @@ class SessionIndex(Index):
             event_type, others = _selection(filter_)
             self.groupings.append((kind, event_type, others, groups))
         return groups
+
+    def months_by_subject(self, kind: SubjectKind, filter_: Mapping[str, Any]) -> Mapping[str, AbstractSet[int]]:
+        """As the index gives them, from the grouping the session keeps up to date."""
+        return _Months(self.events_by_subject(kind, filter_))
 
     def known_periods(self, granularity: Granularity) -> list[Period]:
         known = self._periods.get(granularity)

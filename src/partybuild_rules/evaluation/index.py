@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
-from typing import Any, Callable, Mapping
+from typing import AbstractSet, Any, Callable, Mapping
 
 from ..domain.model import (
     CORE_EVENT_MODELS,
@@ -68,6 +68,10 @@ INVOLVED: dict[str, dict[SubjectKind, Callable[[Any, Mapping[str, str]], tuple[s
 
 def _plain(value: Any) -> Any:
     return value.value if hasattr(value, "value") else value
+
+
+def _filter_key(filter_: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((k, str(_plain(v))) for k, v in filter_.items() if v is not None))
 
 
 @dataclass(frozen=True)
@@ -160,26 +164,50 @@ class Index:
     ) -> dict[str, list[Any]]:
         """The events matching ``filter_`` (which names a ``type``), grouped by the subjects of
         ``kind`` they count for; computed once per filter."""
-        wanted = {k: (v.value if hasattr(v, "value") else v) for k, v in filter_.items() if v is not None}
-        key = (kind, tuple(sorted((k, str(v)) for k, v in wanted.items())))
+        key = ("events", kind, _filter_key(filter_))
         cached = self._event_cache.get(key)
         if cached is None:
             cached = defaultdict(list)
-            others = [(k, v) for k, v in wanted.items() if k != "type"]
-            events = self.by_type.get(wanted.get("type", ""), [])
-            if others and events and isinstance(events[0], PackEvent):
-                events = [e for e in events if all(self.event_value(e, k) == v for k, v in others)]
-            elif others:  # core events: enumerations are text enums, equal to their values
-                for name, value in others:
-                    events = [e for e in events if getattr(e, name, None) == value]
-            if events:
-                involved = INVOLVED.get(events[0].type, {}).get(kind) or self._pack_involved(events[0].type, kind)
-                units = self.unit_community
-                for event in events:
-                    for subject_id in involved(event, units):
-                        cached[subject_id].append(event)
+            events, involved = self._matching(kind, filter_)
+            units = self.unit_community
+            for event in events:
+                for subject_id in involved(event, units):
+                    cached[subject_id].append(event)
             self._event_cache[key] = cached
         return cached
+
+    def months_by_subject(self, kind: SubjectKind, filter_: Mapping[str, Any]) -> Mapping[str, AbstractSet[int]]:
+        """The months (as year*12+month-1) of the events matching ``filter_``, by the subjects of
+        ``kind`` they count for: what an absence streak asks, in one pass over the events."""
+        key = ("months", kind, _filter_key(filter_))
+        cached = self._event_cache.get(key)
+        if cached is None:
+            cached = defaultdict(set)
+            events, involved = self._matching(kind, filter_)
+            units = self.unit_community
+            for event in events:
+                day = event.date
+                month = day.year * 12 + day.month - 1
+                for subject_id in involved(event, units):
+                    cached[subject_id].add(month)
+            self._event_cache[key] = cached
+        return cached
+
+    def _matching(
+        self, kind: SubjectKind, filter_: Mapping[str, Any]
+    ) -> tuple[list[Any], Callable[[Any, Mapping[str, str]], tuple[str, ...]]]:
+        """The events matching ``filter_``, and how to find the subjects of ``kind`` each counts for."""
+        wanted = {k: _plain(v) for k, v in filter_.items() if v is not None}
+        others = [(k, v) for k, v in wanted.items() if k != "type"]
+        events = self.by_type.get(wanted.get("type", ""), [])
+        if others and events and isinstance(events[0], PackEvent):
+            events = [e for e in events if all(self.event_value(e, k) == v for k, v in others)]
+        elif others:  # core events: enumerations are text enums, equal to their values
+            for name, value in others:
+                events = [e for e in events if getattr(e, name, None) == value]
+        if not events:
+            return [], _none
+        return events, INVOLVED.get(events[0].type, {}).get(kind) or self._pack_involved(events[0].type, kind)
 
     def _pack_involved(self, event_type: str, kind: SubjectKind) -> Callable[[Any, Mapping[str, str]], tuple[str, ...]]:
         """A pack event counts for every subject of ``kind`` its reference fields name."""
@@ -265,7 +293,7 @@ class Index:
         return result
 
     @cached_property
-    def _event_cache(self) -> dict[Any, dict[str, list[Any]]]:
+    def _event_cache(self) -> dict[Any, Any]:
         return {}
 
     @cached_property
