@@ -98,7 +98,8 @@ def _comparison(field: str, compare: Callable[[Any, Any], bool], constant: Any) 
         found = fact.get(field)
         if found is None:
             return False
-        if _is_number(found) is not number:
+        kind = type(found)  # most values are whole numbers or text: no isinstance for them
+        if (kind is int if kind is int or kind is str else _is_number(found)) is not number:
             return True  # text against a number: undecided here, so the fact is kept
         return compare(found, constant)
 
