@@ -11,7 +11,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import AbstractSet, Any, Callable, Iterable, Iterator, Mapping, cast
+from types import MappingProxyType
+from typing import Any, Callable, Iterable, Iterator, Mapping, cast
 
 from ..domain.model import Inspection, SubjectKind
 from ..domain.money import quantize
@@ -25,19 +26,21 @@ __all__ = ["Measurer", "PackTables", "tree_facts", "general_streak_facts", "engi
 # fact builders, one per condition kind; each yields (subject, fields) pairs
 
 
+_NO_EVENTS: Mapping[int, int] = MappingProxyType({})
+
+
 def count_facts(
     index: Index, kind: SubjectKind, filter_: Mapping[str, Any], per: Granularity
 ) -> Iterator[tuple[Subject, Fact]]:
-    by_subject = index.events_by_subject(kind, filter_)
+    by_subject = index.monthly_counts(kind, filter_)
     periods = [(p, str(p)) for p in index.known_periods(per)]
     months = per.months
+    first, last = index.year * 12, index.year * 12 + 11
     for subject in index.subjects[kind]:
-        events = by_subject.get(subject.id, ())
         counts: dict[int, int] = defaultdict(int)
-        year = index.year
-        for day in [event.date for event in events]:
-            if day.year == year:
-                counts[(day.month - 1) // months + 1] += 1
+        for month, count in by_subject.get(subject.id, _NO_EVENTS).items():
+            if first <= month <= last:
+                counts[(month - first) // months + 1] += count
         for period, label in periods:
             yield subject, {"period": label, "count": counts.get(period.index, 0)}
 
@@ -59,7 +62,7 @@ def streak_facts(
     last = _ordinal(min(Period(index.year, Granularity.MONTH, 12), last_covered))
     first = _ordinal(first_covered)
     year = index.year
-    months_present = index.months_by_subject(SubjectKind.MEMBER, filter_)
+    months_present = index.monthly_counts(SubjectKind.MEMBER, filter_)
     labels: dict[int, str] = {}
 
     def label(month: int) -> str:  # months as year*12+month-1, written YYYY-MM
@@ -84,7 +87,7 @@ def streak_facts(
         start = max(reported.year * 12 + reported.month - 1, first)
         if start > last:
             continue
-        present = months_present.get(subject.id, _NOTHING)
+        present = months_present.get(subject.id, _NO_EVENTS)
         best: tuple[int, int] | None = None
         for run_start, length in _absent_runs(start, last, present):
             if length >= threshold:
@@ -95,10 +98,7 @@ def streak_facts(
             yield subject, streak(best[0], best[1], None)
 
 
-_NOTHING: frozenset[int] = frozenset()
-
-
-def _absent_runs(first: int, last: int, present: AbstractSet[int]) -> list[tuple[int, int]]:
+def _absent_runs(first: int, last: int, present: Mapping[int, int]) -> list[tuple[int, int]]:
     """Maximal runs ``(first month, length)`` of months in ``first..last`` not in ``present``
     (months as year*12+month-1)."""
     runs: list[tuple[int, int]] = []

@@ -20,9 +20,9 @@ re-evaluates them fully (see :func:`reads_earlier_outcomes`).
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
-from typing import AbstractSet, Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from ..domain.model import Dataset, Inspection, MemberReportIn, Rating, Rectification, SubjectKind
 from ..domain.outcomes import Evaluation, Reprimand, Result
@@ -141,17 +141,17 @@ class _Memo(dict[Any, Any]):
             self.pop(entry, None)
 
 
-class _Months(Mapping[str, AbstractSet[int]]):
-    """The months of each subject's events in a grouping, worked out when asked for."""
+class _MonthlyCounts(Mapping[str, Mapping[int, int]]):
+    """The events of each subject in a grouping counted by month, worked out when asked for."""
 
     def __init__(self, groups: Mapping[str, list[Any]]) -> None:
         self.groups = groups
 
-    def __getitem__(self, subject: str) -> AbstractSet[int]:
+    def __getitem__(self, subject: str) -> Mapping[int, int]:
         events = self.groups.get(subject)  # never ``groups[subject]``: a defaultdict would grow
         if events is None:
             raise KeyError(subject)
-        return {e.date.year * 12 + e.date.month - 1 for e in events}
+        return Counter(e.date.year * 12 + e.date.month - 1 for e in events)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.groups)
@@ -182,9 +182,9 @@ class SessionIndex(Index):
             self.groupings.append((kind, event_type, others, groups))
         return groups
 
-    def months_by_subject(self, kind: SubjectKind, filter_: Mapping[str, Any]) -> Mapping[str, AbstractSet[int]]:
+    def monthly_counts(self, kind: SubjectKind, filter_: Mapping[str, Any]) -> Mapping[str, Mapping[int, int]]:
         """As the index gives them, from the grouping the session keeps up to date."""
-        return _Months(self.events_by_subject(kind, filter_))
+        return _MonthlyCounts(self.events_by_subject(kind, filter_))
 
     def known_periods(self, granularity: Granularity) -> list[Period]:
         known = self._periods.get(granularity)

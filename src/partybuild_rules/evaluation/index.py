@@ -5,11 +5,11 @@ rectifications, role spans. The fact builders of :mod:`.facts` read only from he
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
-from typing import AbstractSet, Any, Callable, Mapping
+from typing import Any, Callable, Mapping
 
 from ..domain.model import (
     CORE_EVENT_MODELS,
@@ -176,20 +176,27 @@ class Index:
             self._event_cache[key] = cached
         return cached
 
-    def months_by_subject(self, kind: SubjectKind, filter_: Mapping[str, Any]) -> Mapping[str, AbstractSet[int]]:
-        """The months (as year*12+month-1) of the events matching ``filter_``, by the subjects of
-        ``kind`` they count for: what an absence streak asks, in one pass over the events."""
+    def monthly_counts(self, kind: SubjectKind, filter_: Mapping[str, Any]) -> Mapping[str, Mapping[int, int]]:
+        """How many events matching ``filter_`` each subject of ``kind`` has in each month (months
+        as year*12+month-1, only those with events): what counts per period and absence streaks
+        ask, gathered in one pass over the events."""
         key = ("months", kind, _filter_key(filter_))
         cached = self._event_cache.get(key)
         if cached is None:
-            cached = defaultdict(set)
+            cached = {}
             events, involved = self._matching(kind, filter_)
             units = self.unit_community
+            in_month: dict[int, list[str]] = defaultdict(list)
             for event in events:
                 day = event.date
-                month = day.year * 12 + day.month - 1
-                for subject_id in involved(event, units):
-                    cached[subject_id].add(month)
+                in_month[day.year * 12 + day.month - 1] += involved(event, units)
+            for month, subjects in in_month.items():  # counted by Counter, not one by one
+                for subject_id, count in Counter(subjects).items():
+                    counts = cached.get(subject_id)
+                    if counts is None:
+                        cached[subject_id] = {month: count}
+                    else:
+                        counts[month] = count
             self._event_cache[key] = cached
         return cached
 
