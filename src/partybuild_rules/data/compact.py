@@ -32,7 +32,7 @@ import datetime
 import re
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Callable, Literal, Union
 
 import msgspec
 from msgspec import UNSET, Meta, Raw, Struct, UnsetType
@@ -284,15 +284,34 @@ def _events(raws: list[Raw], limits: Limits) -> list[Any]:
 def _completed(struct: Struct) -> None:
     """Fill the fields the file left out with the model's defaults; read scores and subject
     kinds as the model does."""
-    kind = type(struct)
-    for name, default in _DEFAULTS.get(kind, ()):
-        if getattr(struct, name) is UNSET:
-            setattr(struct, name, default)
+    complete = _COMPLETERS.get(type(struct))
+    if complete is not None:
+        complete(struct)
+
+
+def _completer(kind: type[Struct]) -> Callable[[Struct], None] | None:
+    """What :func:`_completed` does to a struct of ``kind``, with only the steps it needs (it
+    runs once per event)."""
+    defaults = _DEFAULTS.get(kind, ())
     nested = _NESTED.get(kind)
-    if nested is not None:
-        for item in getattr(struct, nested):
-            _completed(item)
-    for name in _SCORED.get(kind, ()):
-        setattr(struct, name, _SCORE.validate_python(getattr(struct, name)))
-    if getattr(struct, "subject_kind", None) is M.SubjectKind.MEMBER:
-        raise _GiveWay  # inspections and assessments are of units and communities
+    scored = _SCORED.get(kind, ())
+    of_subject = "subject_kind" in kind.__struct_fields__
+    if not (defaults or nested or scored or of_subject):
+        return None
+
+    def complete(struct: Struct) -> None:
+        for name, default in defaults:
+            if getattr(struct, name) is UNSET:
+                setattr(struct, name, default)
+        if nested is not None:
+            for item in getattr(struct, nested):
+                _completed(item)
+        for name in scored:
+            setattr(struct, name, _SCORE.validate_python(getattr(struct, name)))
+        if of_subject and getattr(struct, "subject_kind") is M.SubjectKind.MEMBER:
+            raise _GiveWay  # inspections and assessments are of units and communities
+
+    return complete
+
+
+_COMPLETERS = {kind: done for kind in _MODELS if (done := _completer(kind)) is not None}
