@@ -260,16 +260,28 @@ class Evaluator:
         partitions: dict[str, list[Fact]] = defaultdict(list)
         may_fire = self._filter.may_fire
         for query in queries:
+            qid = query.qid
+            of_subject: Fact = {}
+            last: Subject | None = None
             for subject, fields in _derive(index, query, computed, ratings, measurer, self.pack):
-                fact: Fact = {"q": query.qid, "s": subject.id, **fields}
-                for name in query.subject_fields:
-                    value = subject.fields.get(name) if name in subject.fields else index.attributes(subject).get(name)
-                    fact[f"s_{name}"] = F.engine_value(value) if value is not None and not isinstance(value, str) else value
-                if query.needs_reprimanded:
-                    fact["reprimanded"] = int((subject.kind, subject.id) in reprimanded)
+                if subject is not last:  # a subject's facts come together: its fields worked out once
+                    last, of_subject = subject, self._subject_part(index, query, subject, reprimanded)
+                fact: Fact = {"q": qid, "s": subject.id, **fields, **of_subject}
                 if explaining or may_fire(fact):
                     partitions[subject.community].append(fact)
         return partitions
+
+    @staticmethod
+    def _subject_part(index: Index, query: Query, subject: Subject, reprimanded: set[Key]) -> Fact:
+        """The fields a query's facts carry of their subject: its fields and attributes the rules
+        test (``s_<name>``) and whether it was reprimanded."""
+        part: Fact = {}
+        for name in query.subject_fields:
+            value = subject.fields.get(name) if name in subject.fields else index.attributes(subject).get(name)
+            part[f"s_{name}"] = F.engine_value(value) if value is not None and not isinstance(value, str) else value
+        if query.needs_reprimanded:
+            part["reprimanded"] = int((subject.kind, subject.id) in reprimanded)
+        return part
 
     # -- outcomes ---------------------------------------------------------------------------
 
