@@ -253,7 +253,9 @@ def _read(raw: bytes, limits: Limits) -> M.Dataset:
     for event in events:
         if isinstance(event, Struct):
             _completed(event)
-    small = M.Dataset.model_validate({**rest, "events": [e for e in events if not isinstance(e, Struct)]})
+    small = M.Dataset.model_validate(
+        {**rest, "events": [e for e in events if not isinstance(e, Struct)]}, context={M.CHECKED_LATER: True},
+    )
     packs = iter(small.events)
     data = M.Dataset.model_construct(
         **{name: getattr(small, name) for name in M.Dataset.model_fields if name != "events"},
