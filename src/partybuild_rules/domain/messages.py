@@ -8,6 +8,7 @@ template falls back to English, and a test keeps every error kind covered.
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Literal
 
 __all__ = ["Lang", "translate", "render_problem", "render_header"]
@@ -311,7 +312,14 @@ _TEMPLATES: list[tuple[str, str]] = [
     (r"no member, unit or community `(.+)` in the dataset", "数据中没有党员、单位或社区 `{0}`"),
 ]
 
-_COMPILED = [(re.compile(f"^{pattern}$", re.DOTALL), template) for pattern, template in _TEMPLATES]
+
+
+@cache
+def _compiled() -> list[tuple[re.Pattern[str], str]]:
+    """The templates' patterns, compiled when a message is first translated (not on import)."""
+    return [(re.compile(f"^{pattern}$", re.DOTALL), template) for pattern, template in _TEMPLATES]
+
+
 _GROUP = re.compile(r"\{(\d+)(?:!([tw]))?\}")
 
 
@@ -319,7 +327,7 @@ def translate(message: str, lang: Lang = "zh") -> str:
     """The message in ``lang``; English is the source, unknown messages stay English."""
     if lang == "en" or not message:
         return message
-    for pattern, template in _COMPILED:
+    for pattern, template in _compiled():
         match = pattern.match(message)
         if match:
             groups = match.groups()
