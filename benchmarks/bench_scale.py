@@ -54,6 +54,12 @@ TARGET_EVALUATE_RATIO = 2.0    # at scales 1 and 10
 TARGET_END_TO_END_RATIO = 3.0  # at every scale measured
 TARGET_PROVINCE_S = 60.0       # scale 100, library end to end
 TARGET_PROVINCE_PEAK = 4 * GIB  # scale 100, library peak memory
+TARGET_NAIVE_SPEEDUP = 100.0    # scale 10, against the naive program's quoted time
+WHY_EVALUATE = ("the library derives the facts in Python, runs them through {engine} and builds every outcome as "
+                "a validated model with its provenance, where the reference appends tuples (where the time goes: "
+                "docs/scale.md, 省级规模 A province)")
+WHY_PROVINCE = ("the reference itself took {reference:.1f} s in this run; reading and evaluating grow faster than "
+                "the events on this machine (memory-bound: docs/scale.md, 省级规模 A province)")
 
 Run = dict[str, Any]
 
@@ -270,7 +276,8 @@ def main(argv: Iterable[str] | None = None) -> int:
                 "jobs_supported": library[0]["jobs_supported"],
                 "outcomes": (library[0]["outcomes"], reference[0]["outcomes"]),
                 "agree": agree,
-                **{f"library_{f}": median(library, f) for f in ("load_s", "evaluate_s", "end_to_end_s", "peak_mib")},
+                **{f"library_{f}": median(library, f)
+                   for f in ("import_s", "load_s", "evaluate_s", "end_to_end_s", "peak_mib")},
                 **{f"reference_{f}": median(reference, f) for f in ("load_s", "evaluate_s", "end_to_end_s", "peak_mib")},
             }
             s = summary[scale]
@@ -308,24 +315,37 @@ def report(summary: dict[int, dict[str, Any]], args: argparse.Namespace,
     print()
     for scale, s in summary.items():
         if scale in (1, 10):
-            print(f"- scale {scale}: evaluate ratio {s['evaluate_ratio']:.2f} ≤ {TARGET_EVALUATE_RATIO:g}: "
-                  f"{met(s['evaluate_ratio'] <= TARGET_EVALUATE_RATIO)}")
+            ok = s["evaluate_ratio"] <= TARGET_EVALUATE_RATIO
+            print(f"- scale {scale}: evaluate ratio {s['evaluate_ratio']:.2f} ≤ {TARGET_EVALUATE_RATIO:g}: {met(ok)}"
+                  + ("" if ok else f" — why: {WHY_EVALUATE.format(engine=s['engine'])}"))
+        ok = s["end_to_end_ratio"] <= TARGET_END_TO_END_RATIO
+        why = ""
+        if not ok:
+            share = s["library_import_s"] / s["reference_end_to_end_s"]
+            why = (f" — why: importing the library took {s['library_import_s']:.2f} s of it, "
+                   f"{share:.1f}× the reference's whole run" if share >= 0.5 else
+                   f" — why: the evaluation, {s['evaluate_ratio']:.1f}× the reference's (above)")
         print(f"- scale {scale}: end-to-end ratio {s['end_to_end_ratio']:.2f} ≤ {TARGET_END_TO_END_RATIO:g}: "
-              f"{met(s['end_to_end_ratio'] <= TARGET_END_TO_END_RATIO)}")
+              f"{met(ok)}{why}")
     province = summary.get(100)
     if province is None:
         print(f"- scale 100: end to end < {TARGET_PROVINCE_S:g} s and peak < 4 GiB: not measured (run with --province)")
     else:
-        print(f"- scale 100: end to end {province['library_end_to_end_s']:.1f} s < {TARGET_PROVINCE_S:g} s: "
-              f"{met(province['library_end_to_end_s'] < TARGET_PROVINCE_S)}")
+        ok = province["library_end_to_end_s"] < TARGET_PROVINCE_S
+        print(f"- scale 100: end to end {province['library_end_to_end_s']:.1f} s < {TARGET_PROVINCE_S:g} s: {met(ok)}"
+              + ("" if ok else f" — why: {WHY_PROVINCE.format(reference=province['reference_end_to_end_s'])}"))
         peak = province["library_peak_mib"] * 1024 * 1024
         print(f"- scale 100: peak {peak / GIB:.2f} GiB < 4 GiB: {met(peak < TARGET_PROVINCE_PEAK)}")
+    ten = summary.get(10)
+    if ten is not None:
+        faster = NAIVE_SCALE10_S / ten["library_end_to_end_s"]
+        print(f"- scale 10: at least {TARGET_NAIVE_SPEEDUP:g} times faster than the naive program (quoted below): "
+              f"{faster:.0f} times, {met(faster >= TARGET_NAIVE_SPEEDUP)}")
     for scale, s in summary.items():
         if not s["agree"]:
             print(f"- scale {scale}: outcomes of library and reference agree: NOT met")
     print()
     print(f"Baseline, quoted from the issue (not re-measured): {NAIVE_BASELINE}.")
-    ten = summary.get(10)
     if ten is None:
         print("Library at scale 10 against it: not measured (scale 10 not in --scales).")
     else:

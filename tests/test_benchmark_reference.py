@@ -69,3 +69,55 @@ def test_benchmark_reference_agrees_with_the_clear_reference(
     assert want - got == Counter(), "outcomes the benchmark reference misses"
     amounts = [key[3] for key in got if key[3] is not None]
     assert amounts and all(isinstance(a, Decimal) and a == a.quantize(Decimal("0.01")) for a in amounts)
+
+
+# -- the benchmark's verdicts ---------------------------------------------------------------------
+
+
+def _bench_scale() -> ModuleType:
+    path = BENCHMARK_REFERENCE.parent / "bench_scale.py"
+    spec = importlib.util.spec_from_file_location("bench_scale", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _summary(**changes: Any) -> dict[str, Any]:
+    measured: dict[str, Any] = dict(
+        events=1, engine="durable", jobs=None, jobs_supported=True, outcomes=(1, 1), agree=True,
+        library_import_s=0.4, library_load_s=0.2, library_evaluate_s=0.2, library_end_to_end_s=0.9,
+        library_peak_mib=96, reference_load_s=0.15, reference_evaluate_s=0.05, reference_end_to_end_s=0.25,
+        reference_peak_mib=65,
+    )
+    measured.update(changes)
+    measured["evaluate_ratio"] = measured["library_evaluate_s"] / measured["reference_evaluate_s"]
+    measured["end_to_end_ratio"] = measured["library_end_to_end_s"] / measured["reference_end_to_end_s"]
+    return measured
+
+
+def test_the_benchmark_says_which_target_is_not_met_and_why(capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+    import time
+
+    bench = _bench_scale()
+    summary = {
+        1: _summary(),
+        10: _summary(library_evaluate_s=1.0, reference_evaluate_s=0.6, library_end_to_end_s=5.0,
+                     reference_end_to_end_s=3.0),
+        100: _summary(library_end_to_end_s=73.6, reference_end_to_end_s=66.4, library_peak_mib=3772),
+    }
+    bench.report(summary, argparse.Namespace(runs=1, jobs=None), [], time.perf_counter())
+    lines = capsys.readouterr().out.splitlines()
+
+    def verdict(start: str) -> str:
+        (line,) = [line for line in lines if line.startswith(start)]
+        return line
+
+    assert "NOT met — why: the library derives the facts" in verdict("- scale 1: evaluate ratio 4.00")
+    assert "NOT met — why: importing the library took 0.40 s of it, 1.6×" in verdict("- scale 1: end-to-end")
+    assert verdict("- scale 10: evaluate ratio 1.67 ≤ 2: met").endswith("met")
+    assert verdict("- scale 10: end-to-end ratio 1.67 ≤ 3: met").endswith("met")
+    assert "NOT met — why: the reference itself took 66.4 s" in verdict("- scale 100: end to end 73.6 s")
+    assert verdict("- scale 100: peak 3.68 GiB < 4 GiB").endswith(": met")
+    assert verdict("- scale 10: at least 100 times faster").endswith("115 times, met")
