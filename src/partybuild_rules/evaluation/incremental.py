@@ -115,6 +115,11 @@ def _selection(filter_: Mapping[str, Any]) -> Selection:
     return str(wanted.get("type", "")), [(k, v) for k, v in wanted.items() if k != "type"]
 
 
+def _selection_key(filter_: Mapping[str, Any]) -> str:
+    event_type, others = _selection(filter_)
+    return repr((event_type, sorted(others, key=repr)))
+
+
 def _drop(events: list[Any], event: Any) -> None:
     """Remove ``event`` itself from ``events``, looking from the end (where the latest are)."""
     for position in range(len(events) - 1, -1, -1):
@@ -146,12 +151,17 @@ class _MonthlyCounts(Mapping[str, Mapping[int, int]]):
 
     def __init__(self, groups: Mapping[str, list[Any]]) -> None:
         self.groups = groups
+        self.counted: dict[str, Counter[int]] = {}
+        """Each subject's counts once worked out, until an event of the subject changes them."""
 
     def __getitem__(self, subject: str) -> Mapping[int, int]:
-        events = self.groups.get(subject)  # never ``groups[subject]``: a defaultdict would grow
-        if events is None:
-            raise KeyError(subject)
-        return Counter(e.date.year * 12 + e.date.month - 1 for e in events)
+        counts = self.counted.get(subject)
+        if counts is None:
+            events = self.groups.get(subject)  # never ``groups[subject]``: a defaultdict would grow
+            if events is None:
+                raise KeyError(subject)
+            counts = self.counted[subject] = Counter(e.date.year * 12 + e.date.month - 1 for e in events)
+        return counts
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.groups)
@@ -170,6 +180,8 @@ class SessionIndex(Index):
         """Every grouping of events by subject made so far: kind, type, other tests, groups."""
         self.memo = self.subject_memo = _Memo()
         self._periods: dict[Granularity, list[Period]] = {}
+        self.tallies: dict[tuple[SubjectKind, str], _MonthlyCounts] = {}
+        """The monthly counts asked for so far, shared by the views (see :meth:`monthly_counts`)."""
         for name in ("subjects", "_subject_map", "_attributes", "_records", "by_type", "_event_cache",
                      "report_in", "rectifications"):
             getattr(self, name)  # made now, so that views share them
@@ -184,7 +196,11 @@ class SessionIndex(Index):
 
     def monthly_counts(self, kind: SubjectKind, filter_: Mapping[str, Any]) -> Mapping[str, Mapping[int, int]]:
         """As the index gives them, from the grouping the session keeps up to date."""
-        return _MonthlyCounts(self.events_by_subject(kind, filter_))
+        key = (kind, _selection_key(filter_))
+        counts = self.tallies.get(key)
+        if counts is None:
+            counts = self.tallies[key] = _MonthlyCounts(self.events_by_subject(kind, filter_))
+        return counts
 
     def known_periods(self, granularity: Granularity) -> list[Period]:
         known = self._periods.get(granularity)
@@ -228,6 +244,9 @@ class SessionIndex(Index):
         for kind, ids in affected.items():
             for subject in ids:
                 self.subject_memo.forget((kind, subject))
+        for (kind, _), tally in self.tallies.items():
+            for subject in affected.get(kind, ()):
+                tally.counted.pop(subject, None)
 
     def _report_in_of(self, member: str) -> None:
         record = self.members[member].reported_in
