@@ -155,7 +155,7 @@ class Community(_Record):
     """相邻社区: the communities near this one, by id. Nearness is symmetric: a community listed
     by either of two communities makes them neighbours (B1 balancing moves units only between
     neighbours)."""
-    attributes: dict[str, Any] = {}
+    attributes: dict[str, Any] = Field(default_factory=dict, json_schema_extra={"default": {}})
     """Values of attributes that packs declare (checked against the packs in use)."""
 
 
@@ -175,7 +175,7 @@ class ResidentUnit(_Record):
     community: Ref
     kind: UnitKind = UnitKind.OTHER
     leader: str | None = None
-    attributes: dict[str, Any] = {}
+    attributes: dict[str, Any] = Field(default_factory=dict, json_schema_extra={"default": {}})
     """Values of attributes that packs declare (checked against the packs in use)."""
 
 
@@ -206,7 +206,7 @@ class Member(_Record):
     five_star: StrictBool = False
     reported_in: Date | None = None
     roles: tuple[RoleHolding, ...] = ()
-    attributes: dict[str, Any] = {}
+    attributes: dict[str, Any] = Field(default_factory=dict, json_schema_extra={"default": {}})
     """Values of attributes that packs declare (checked against the packs in use)."""
 
 
@@ -328,7 +328,7 @@ class PackEvent(_Event):
     checked against the declaration of the packs in use, not here."""
 
     type: str = Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")
-    fields: dict[str, Any] = {}
+    fields: dict[str, Any] = Field(default_factory=dict, json_schema_extra={"default": {}})
 
     @model_validator(mode="before")
     @classmethod
