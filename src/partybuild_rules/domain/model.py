@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from itertools import chain
-from operator import attrgetter
 from datetime import date
 from enum import Enum
+from itertools import chain
+from operator import attrgetter
 from typing import Annotated, Any, Literal, Union, cast
 
 from pydantic import (

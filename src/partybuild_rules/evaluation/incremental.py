@@ -30,7 +30,7 @@ from ..domain.periods import Granularity, Period
 from ..policy.documents import Rule
 from ..policy.pack import Pack
 from . import facts as F
-from .index import INVOLVED, Fact, Index, Subject
+from .index import INVOLVED, Fact, Index, Subject, filter_key
 from .allocation import allocation_outcomes
 from .compile import Query, _filter
 from .evaluator import Evaluator
@@ -115,11 +115,6 @@ def _selection(filter_: Mapping[str, Any]) -> Selection:
     return str(wanted.get("type", "")), [(k, v) for k, v in wanted.items() if k != "type"]
 
 
-def _selection_key(filter_: Mapping[str, Any]) -> str:
-    event_type, others = _selection(filter_)
-    return repr((event_type, sorted(others, key=repr)))
-
-
 def _drop(events: list[Any], event: Any) -> None:
     """Remove ``event`` itself from ``events``, looking from the end (where the latest are)."""
     for position in range(len(events) - 1, -1, -1):
@@ -180,7 +175,7 @@ class SessionIndex(Index):
         """Every grouping of events by subject made so far: kind, type, other tests, groups."""
         self.memo = self.subject_memo = _Memo()
         self._periods: dict[Granularity, list[Period]] = {}
-        self.tallies: dict[tuple[SubjectKind, str], _MonthlyCounts] = {}
+        self.tallies: dict[tuple[SubjectKind, tuple[tuple[str, str], ...]], _MonthlyCounts] = {}
         """The monthly counts asked for so far, shared by the views (see :meth:`monthly_counts`)."""
         for name in ("subjects", "_subject_map", "_attributes", "_records", "by_type", "_event_cache",
                      "report_in", "rectifications"):
@@ -196,7 +191,7 @@ class SessionIndex(Index):
 
     def monthly_counts(self, kind: SubjectKind, filter_: Mapping[str, Any]) -> Mapping[str, Mapping[int, int]]:
         """As the index gives them, from the grouping the session keeps up to date."""
-        key = (kind, _selection_key(filter_))
+        key = (kind, filter_key(filter_))
         counts = self.tallies.get(key)
         if counts is None:
             counts = self.tallies[key] = _MonthlyCounts(self.events_by_subject(kind, filter_))

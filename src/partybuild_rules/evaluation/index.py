@@ -22,7 +22,7 @@ from ..domain.model import (
 from ..domain.periods import Granularity, Period
 from ..policy.declarations import Declarations, RefTo, typed_value
 
-__all__ = ["Fact", "INVOLVED", "Index", "Subject", "involved"]
+__all__ = ["Fact", "INVOLVED", "Index", "Subject", "filter_key", "involved"]
 
 Fact = dict[str, Any]
 
@@ -70,7 +70,8 @@ def _plain(value: Any) -> Any:
     return value.value if hasattr(value, "value") else value
 
 
-def _filter_key(filter_: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+def filter_key(filter_: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """An event filter as a key: its tests but those of ``None``, enumerations by value."""
     return tuple(sorted((k, str(_plain(v))) for k, v in filter_.items() if v is not None))
 
 
@@ -164,7 +165,7 @@ class Index:
     ) -> dict[str, list[Any]]:
         """The events matching ``filter_`` (which names a ``type``), grouped by the subjects of
         ``kind`` they count for; computed once per filter."""
-        key = ("events", kind, _filter_key(filter_))
+        key = ("events", kind, filter_key(filter_))
         cached = self._event_cache.get(key)
         if cached is None:
             cached = defaultdict(list)
@@ -180,7 +181,7 @@ class Index:
         """How many events matching ``filter_`` each subject of ``kind`` has in each month (months
         as year*12+month-1, only those with events): what counts per period and absence streaks
         ask, gathered in one pass over the events."""
-        key = ("months", kind, _filter_key(filter_))
+        key = ("months", kind, filter_key(filter_))
         cached = self._event_cache.get(key)
         if cached is None:
             cached = {}
