@@ -12,6 +12,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -190,3 +192,13 @@ def test_the_batch_call_loses_a_mixed_batch_and_may_crash(durable: ModuleType) -
     # after a first matched fact (the module's ``open``) it survives, but fires nothing
     opened = _batch("opened")
     assert (opened.returncode, opened.stdout) == (0, "not handled\nfired 0\ndeleted\n"), opened.stderr
+
+
+@pytest.mark.parametrize("value", [Decimal("1.50"), 1.5, date(2024, 1, 1), ("M1",)])
+def test_a_fact_value_other_than_text_or_a_whole_number_is_refused(durable: ModuleType, value: Any) -> None:
+    """Encoded as they come, a ``Decimal`` or a date would reach the engine as text and compare
+    as text; the C API path refuses them, as CLIPS does."""
+    program = _program(EngineRule("any", "a", "any", "", (("m", {"q": "a"}),)))
+    with pytest.raises(EngineError, match="field `x` is"):
+        _fire(durable, program, [{"q": "a", "s": "M1", "x": value}])
+    assert _fire(durable, program, [{"q": "a", "s": "M1", "x": None, "n": True}])[0][0] == "any"

@@ -7,7 +7,9 @@
   wrapper (``Host.assert_fact``: a ``Closure`` per action, our action, ``update_state`` of the
   state re-encoded) for durable's C API, ``durable_rules_engine``. Each fact is encoded once,
   to JSON in UTF-8 by msgspec (never with ``\\u`` escapes, with which Chinese constants such as
-  the tier 优秀 silently stop matching), and asserted with ``assert_fact`` on
+  the tier 优秀 silently stop matching; a value other than text, a whole number or ``None`` is an
+  :class:`EngineError`, as with CLIPS, where msgspec would write a ``Decimal`` or a date as text),
+  and asserted with ``assert_fact`` on
   the ruleset's C handle; the actions it started are then run in the same call, as the wrapper's
   ``do_actions`` runs them: ``start_action_for_state``, then ``complete_and_start_action`` until
   none is left, so evaluation is deterministic. Each action's message is
@@ -228,6 +230,11 @@ class _Session:
         ``Host.assert_fact`` does, recording what fired in ``pending``."""
         handle = self._engine._handle[ruleset]
         actions = self._engine._actions[ruleset]
+        for name, value in message.items():
+            if not isinstance(value, (str, int)) and value is not None:
+                # msgspec would write a Decimal or a date as text, and the engine compare it as text
+                raise EngineError(f"a fact's field `{name}` is {type(value).__name__} {value!r}; the engine takes "
+                                  f"text and whole numbers only (q={message['q']})")
         try:
             result = durable_rules_engine.assert_fact(handle, _encode(message).decode())
         except Exception as error:
