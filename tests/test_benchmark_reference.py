@@ -22,12 +22,17 @@ Key = tuple[str, str, str, "Decimal | None"]
 
 
 @cache
-def fast() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("reference_evaluator", BENCHMARK_REFERENCE)
+def _benchmark_module(name: str) -> ModuleType:
+    """A module of ``benchmarks/`` (a folder of scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(name, BENCHMARK_REFERENCE.parent / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def fast() -> ModuleType:
+    return _benchmark_module("reference_evaluator")
 
 
 def clear_outcomes(raw: dict[str, Any], year: int) -> Counter[Key]:
@@ -74,15 +79,6 @@ def test_benchmark_reference_agrees_with_the_clear_reference(
 # -- the benchmark's verdicts ---------------------------------------------------------------------
 
 
-def _bench_scale() -> ModuleType:
-    path = BENCHMARK_REFERENCE.parent / "bench_scale.py"
-    spec = importlib.util.spec_from_file_location("bench_scale", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _summary(**changes: Any) -> dict[str, Any]:
     measured: dict[str, Any] = dict(
         events=1, engine="durable", jobs=None, jobs_supported=True, outcomes=(1, 1), agree=True,
@@ -100,7 +96,7 @@ def test_the_benchmark_says_which_target_is_not_met_and_why(capsys: pytest.Captu
     import argparse
     import time
 
-    bench = _bench_scale()
+    bench = _benchmark_module("bench_scale")
     summary = {
         1: _summary(),
         10: _summary(library_evaluate_s=1.0, reference_evaluate_s=0.6, library_end_to_end_s=5.0,
