@@ -7,9 +7,9 @@
   wrapper (``Host.assert_fact``: a ``Closure`` per action, our action, ``update_state`` of the
   state re-encoded) for durable's C API, ``durable_rules_engine``. Each fact is encoded once,
   to JSON in UTF-8 by msgspec (never with ``\\u`` escapes, with which Chinese constants such as
-  the tier 优秀 silently stop matching; a value other than text, a whole number or ``None`` is an
-  :class:`EngineError`, as with CLIPS, where msgspec would write a ``Decimal`` or a date as text),
-  and asserted with ``assert_fact`` on
+  the tier 优秀 silently stop matching; a value JSON cannot hold, such as a ``Decimal`` or a date,
+  which msgspec would write as text, is an :class:`EngineError`, as ``json.dumps`` made it), and
+  asserted with ``assert_fact`` on
   the ruleset's C handle; the actions it started are then run in the same call, as the wrapper's
   ``do_actions`` runs them: ``start_action_for_state``, then ``complete_and_start_action`` until
   none is left, so evaluation is deterministic. Each action's message is
@@ -231,10 +231,10 @@ class _Session:
         handle = self._engine._handle[ruleset]
         actions = self._engine._actions[ruleset]
         for name, value in message.items():
-            if not isinstance(value, (str, int)) and value is not None:
-                # msgspec would write a Decimal or a date as text, and the engine compare it as text
-                raise EngineError(f"a fact's field `{name}` is {type(value).__name__} {value!r}; the engine takes "
-                                  f"text and whole numbers only (q={message['q']})")
+            if not isinstance(value, _JSON_VALUES) and value is not None:
+                # msgspec would write a Decimal or a date as text, to be compared as text
+                raise EngineError(f"a fact's field `{name}` is {type(value).__name__} {value!r}, which JSON "
+                                  f"cannot hold; facts hold text and numbers (q={message['q']})")
         try:
             result = durable_rules_engine.assert_fact(handle, _encode(message).decode())
         except Exception as error:
@@ -286,6 +286,8 @@ class _Session:
             raise EngineError("a rule action failed: " + "; ".join(errors))
 
 
+_JSON_VALUES = (str, int, float, list, tuple, dict)
+"""What ``json.dumps`` writes (and ``None``); msgspec also writes ``Decimal``, dates, sets and more."""
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder().decode
 
