@@ -313,7 +313,6 @@ _TEMPLATES: list[tuple[str, str]] = [
 ]
 
 
-
 @cache
 def _compiled() -> list[tuple[re.Pattern[str], str]]:
     """The templates' patterns, compiled when a message is first translated (not on import)."""
