@@ -103,8 +103,8 @@ class Evaluator:
         }
         self._dated = {rule.id: [n for n in parameters_of(pack, rule) if n in pack.dated] for rule in pack.rules}
         self._filter = FactFilter(self.program)
-        self._citations: dict[str, dict[str, Any]] = {}
-        """Per rule, what its outcomes cite but for the facts (worked out once: the pack's alone)."""
+        self._citations = {q.rule.id: self._citation(q.rule) for q in self.program.queries}
+        """Per rule, what its outcomes cite but for the facts (the pack's alone)."""
 
     def hidden(self, query: Query) -> set[str]:
         """The fields of ``query``'s facts that are never shown (see :func:`hidden_fields`)."""
@@ -292,7 +292,7 @@ class Evaluator:
         subject = index.subject(query.subject, first["s"])
         hidden = self._hidden[query.qid]
         provenance = Provenance(
-            **self._cited(rule),
+            **self._citations[rule.id],
             facts=tuple(
                 {"pattern": alias, **{k: v for k, v in fact.items() if k not in hidden}}
                 for alias, fact in fired.facts.items()
@@ -323,23 +323,20 @@ class Evaluator:
             )
         return self._allowance(query, first, subject, common, index)
 
-    def _cited(self, rule: Any) -> dict[str, Any]:
+    def _citation(self, rule: Any) -> dict[str, Any]:
         """What a rule's outcomes cite, but for the facts: the same for all of them."""
-        cited = self._citations.get(rule.id)
-        if cited is None:
-            span = self.pack.spans.get(rule.id)
-            origin = self.pack.origin(rule.id)
-            cited = self._citations[rule.id] = dict(
-                rule_id=rule.id,
-                rule_title=rule.title,
-                pack=origin.name,
-                pack_version=origin.version,
-                file=self._files.get(rule.id, ""),
-                line=span.line if span else 0,
-                source=rule.source,
-                parameters={k: self.pack.shown(k) for k in self.program.parameters_used.get(rule.id, {})},
-            )
-        return cited
+        span = self.pack.spans.get(rule.id)
+        origin = self.pack.origin(rule.id)
+        return dict(
+            rule_id=rule.id,
+            rule_title=rule.title,
+            pack=origin.name,
+            pack_version=origin.version,
+            file=self._files.get(rule.id, ""),
+            line=span.line if span else 0,
+            source=rule.source,
+            parameters={k: self.pack.shown(k) for k in self.program.parameters_used.get(rule.id, {})},
+        )
 
     def _measures(
         self, index: Index, query: Query, subject: Subject, fact: Fact, on: date | None

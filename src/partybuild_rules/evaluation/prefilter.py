@@ -98,12 +98,18 @@ def _comparison(field: str, compare: Callable[[Any, Any], bool], constant: Any) 
         found = fact.get(field)
         if found is None:
             return False
-        kind = type(found)  # most values are whole numbers or text: no isinstance for them
-        if (kind is int if kind is int or kind is str else _is_number(found)) is not number:
+        found_number = _PLAIN_KINDS.get(type(found))  # most values: whole numbers or text
+        if found_number is None:
+            found_number = _is_number(found)
+        if found_number is not number:
             return True  # text against a number: undecided here, so the fact is kept
         return compare(found, constant)
 
     return test
+
+
+_PLAIN_KINDS = {int: True, str: False}
+"""Whether a value of these types is a number, known without ``isinstance``."""
 
 
 def _is_number(value: Any) -> bool:
