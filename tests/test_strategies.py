@@ -203,6 +203,16 @@ def test_datasets_for_rules_make_the_rule_fire(tongjiang_pack: Pack, rule_id: st
          lambda data: bool(evaluate(tongjiang_pack, data, YEAR).of_rule(rule_id)), settings=FIND)
 
 
+@given(st.data())
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_a_rule_named_twice_steers_twice_without_repeating_a_unit_id(tongjiang_pack: Pack, data: st.DataObject) -> None:
+    """The balancing rule adds units to a crowded community; named twice, the second pass adds
+    units with ids of their own (it once added a second ``UB1`` and the dataset was refused)."""
+    dataset = data.draw(datasets_for_rules(tongjiang_pack, ["B1.balancing", "B1.balancing"]))
+    ids = [unit.id for unit in dataset.units]
+    assert len(ids) == len(set(ids))
+
+
 def test_tier_names_come_from_the_rating_rule(tongjiang_pack: Pack) -> None:
     assert tier_names(tongjiang_pack) == ("好", "较好", "一般", "差")
 

@@ -851,11 +851,13 @@ def _crowd(d: _Draw, pack: Pack, rule: Rule, raw: dict[str, Any]) -> None:
         if unit["community"] == empty["id"]:
             unit["community"] = crowded["id"]
     extra = d.number(0, 2)
+    taken = {unit["id"] for unit in raw["units"]}
+    fresh = (f"UB{k}" for k in range(1, 10_000) if f"UB{k}" not in taken)
     for n in range(200):
         here = sum(1 for unit in raw["units"] if unit["community"] == crowded["id"])
         if n >= extra and here >= 2 and here * len(places) - len(raw["units"]) > tolerance * len(places):
             return
-        unit = {"id": f"UB{n + 1}", "name": f"同江市{_UNITS[n % len(_UNITS)]}", "community": crowded["id"],
+        unit = {"id": next(fresh), "name": f"同江市{_UNITS[n % len(_UNITS)]}", "community": crowded["id"],
                 "kind": UnitKind.OTHER, "leader": None}
         raw["units"].append(unit)
         _pass_applies_if(raw, SubjectKind.UNIT, unit["id"], rule.applies_if)
