@@ -42,7 +42,7 @@ from ..domain import model as M
 from ..policy.limits import Limits
 from ..policy.loader import MAX_INT_DIGITS, SURROGATE_ESCAPE, depth_within
 
-__all__ = ["as_models", "is_compact", "read_compact"]
+__all__ = ["as_models", "event_json", "is_compact", "is_compact_event", "read_compact"]
 
 # The pydantic model's constraints, spelt for msgspec. msgspec matches a pattern with
 # ``re.search``, where ``$`` also matches before a final newline: ``\Z`` is the end of the text.
@@ -190,6 +190,25 @@ class _GiveWay(Exception):
 def is_compact(data: M.Dataset) -> bool:
     """Whether ``data`` was read with ``compact=True`` (its core events are not pydantic models)."""
     return any(isinstance(event, _Event) for event in data.events)
+
+
+def is_compact_event(event: Any) -> bool:
+    """Whether ``event`` is a compactly read core event (not a pydantic model)."""
+    return isinstance(event, _Event)
+
+
+_PARTICIPANTS = ',"participants":'
+assert _Activity.__struct_fields__[-1] == "participants"  # written last, as event_json expects
+
+
+def event_json(event: Any) -> str:
+    """A compact event as JSON text with its ``type``, as the model it stands for is written
+    (what the ordinary reader reads back to an equal model); an activity up to its participants
+    (``…,"participants":``), for the partitions to write the participants they keep."""
+    text: str = _ENCODER.encode(event).decode()
+    if type(event) is _Activity:  # the last key: its value, a list of strings, cannot hold it unescaped
+        return text[: text.rindex(_PARTICIPANTS) + len(_PARTICIPANTS)]
+    return text
 
 
 def as_models(data: M.Dataset) -> M.Dataset:

@@ -33,14 +33,13 @@ from ..domain.model import (
     CORE_EVENT_TYPES,
     Dataset,
     Event,
-    Inspection,
     PackEvent,
-    Rectification,
     SubjectKind,
 )
 from ..domain.outcomes import Outcome, Result
 from ..policy.declarations import Declarations, RefTo
 from ..policy.documents import RuleKind
+from ..data.compact import event_json, is_compact_event
 from ..data.datasets import check_declared
 from ..policy.pack import Pack, rule_dependencies
 from .index import involved
@@ -193,6 +192,8 @@ def _id_list(ids: Sequence[str]) -> str:
 
 def _event_json(event: Any) -> str:
     """An event as JSON text; an event with participants up to their list (``…,"participants":``)."""
+    if is_compact_event(event):
+        return event_json(event)
     if hasattr(event, "participants"):
         text: str = _EVENT.dump_json(event, exclude={"participants"}).decode()
         return text[:-1] + ',"participants":'
@@ -220,18 +221,19 @@ def _datasets(data: Dataset, pack: Pack | None, only: set[str] | None, *, contex
     routes = _Routes(declarations, owner)
     events: dict[str, list[Any]] = {c: [] for c in wanted}
     of_finding: dict[str, set[str]] = defaultdict(set)
+    # events by type, not class: compactly read events have the models' fields, not their classes
     for event in data.events:
-        if isinstance(event, Rectification):
+        if event.type == "rectification":
             continue
         places = routes.communities(event)
-        if isinstance(event, Inspection):
+        if event.type == "inspection":
             for finding in event.findings:
                 of_finding[finding.id] |= places
         for place in places:
             if place in events:
                 events[place].append(event)
     for event in data.events:  # rectifications follow their findings, in record order
-        if isinstance(event, Rectification):
+        if event.type == "rectification":
             for place in of_finding.get(event.finding, ()):
                 if place in events:
                     events[place].append(event)
@@ -304,7 +306,7 @@ def _dataset_of(records: _Records, community: str, events: list[Any], routes: _R
     members = set(records.residents.get(community, ()))
     need: dict[str, set[str]] = {
         "communities": {community}, "units": set(units), "members": set(members), "grids": set(),
-        "inspection_groups": {e.group for e in events if isinstance(e, Inspection)},
+        "inspection_groups": {e.group for e in events if e.type == "inspection"},
     }
     section = {SubjectKind.MEMBER: "members", SubjectKind.UNIT: "units", SubjectKind.COMMUNITY: "communities"}
     for event in events if context else ():

@@ -14,7 +14,6 @@ from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_all_start_methods, get_context
 from typing import Any, Iterator, Mapping
 
-from ..data.compact import as_models
 from ..domain.errors import DataError, EngineError, PolicyError
 from ..domain.model import Dataset
 from ..domain.outcomes import Result
@@ -46,7 +45,6 @@ def evaluate_split(
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be a whole number of processes, 1 or more, not {jobs!r}")
     evaluator.check(data, year)  # the errors of the whole dataset, as one process reports them
-    data = as_models(data)  # partitions are written from the models
     queries = _partitioned_queries(evaluator)
     if not (queries.first or queries.second) or (dask is None and jobs == 1):
         return evaluator._run(data, year, progress, None)
