@@ -23,7 +23,7 @@ import threading
 import types
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, cast
 
 from pydantic import BaseModel, TypeAdapter, ValidationError, create_model
 
@@ -42,7 +42,7 @@ from ..policy.documents import RuleKind
 from ..data.compact import event_json, is_compact_event
 from ..data.datasets import check_declared
 from ..policy.pack import Pack, rule_dependencies
-from .index import involved
+from .index import INVOLVED, involved
 from .compile import Program, compile_pack
 from .engines.base import resolve_engine
 from .evaluator import Evaluator, Progress, Share
@@ -222,6 +222,7 @@ def _datasets(data: Dataset, pack: Pack | None, only: set[str] | None, *, contex
     events: dict[str, list[Any]] = {c: [] for c in wanted}
     of_finding: dict[str, set[str]] = defaultdict(set)
     # events by type, not class: compactly read events have the models' fields, not their classes
+    event: Any
     for event in data.events:
         if event.type == "rectification":
             continue
@@ -278,6 +279,7 @@ class _Routes:
             name: [(field, spec.type.ref) for field, spec in event.fields.items() if isinstance(spec.type, RefTo)]
             for name, event in declarations.events.items()
         }
+        self._core = {name: [(kind, INVOLVED[name][kind]) for kind in _KINDS] for name in INVOLVED}
 
     def subjects(self, event: Any) -> Iterator[tuple[SubjectKind, str]]:
         if isinstance(event, PackEvent):
@@ -293,8 +295,16 @@ class _Routes:
                     yield kind, subject
 
     def communities(self, event: Any) -> set[str]:
-        found = {self.owner[kind].get(subject) for kind, subject in self.subjects(event)}
-        return {place for place in found if place}
+        if isinstance(event, PackEvent):
+            found = {self.owner[kind].get(subject) for kind, subject in self.subjects(event)}
+        else:  # the subjects of a core event, as :meth:`subjects` gives them, taken a field at a time
+            found = set()
+            units = self.owner[SubjectKind.UNIT]
+            for kind, subjects_of in self._core[event.type]:
+                found.update(map(self.owner[kind].get, subjects_of(event, units)))
+        found.discard(None)
+        found.discard("")
+        return cast(set[str], found)
 
 
 def _dataset_of(records: _Records, community: str, events: list[Any], routes: _Routes, context: bool) -> Dataset:
