@@ -124,6 +124,27 @@ def test_an_id_shaped_like_a_national_id_number_is_refused() -> None:
     assert _data_problems(city.to_dict()) == ["id `110101199003077777` is shaped like a national ID number"]
 
 
+def test_every_id_shaped_like_a_national_id_number_is_named_once_at_its_first_record() -> None:
+    """Among many events, each such id is named once, at the first record that holds it, in the
+    order of the records; a repeated one is also a duplicate, named at every record."""
+    city = City()
+    community = city.community()
+    for n in range(50):
+        city.event("activity", "2024-03-01", id=f"E{n}", community=community, kind="other")
+    for shaped in ("11010119900307777X", "110101199003077777", "11010119900307777X"):
+        city.event("activity", "2024-03-02", id=shaped, community=community, kind="other")
+    raw = city.to_dict()
+    with pytest.raises(Exception) as caught:
+        Dataset.model_validate(raw)
+    found = [(path, message) for path, message in caught.value.errors()[0]["ctx"]["error"].problems]  # type: ignore[attr-defined]
+    assert found == [
+        (("events", 50, "id"), "duplicate id `11010119900307777X`"),
+        (("events", 52, "id"), "duplicate id `11010119900307777X`"),
+        (("events", 50, "id"), "id `11010119900307777X` is shaped like a national ID number"),
+        (("events", 51, "id"), "id `110101199003077777` is shaped like a national ID number"),
+    ]
+
+
 def test_two_ratings_of_one_subject_and_year_are_an_error() -> None:
     """Two ratings for one subject and year were settled by record order."""
     city = City()

@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from datetime import date
 from enum import Enum
-from itertools import chain
+from itertools import chain, compress
 from operator import attrgetter
 from typing import Annotated, Any, Literal, Union, cast
 
@@ -63,6 +63,7 @@ __all__ = [
 ]
 
 _NATIONAL_ID = re.compile(r"^[1-9][0-9]{5}(18|19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]$")
+_NATIONAL_ID_LINE = re.compile(r"^" + _NATIONAL_ID.pattern[1:-1] + r"$", re.MULTILINE)
 
 
 def _strict_date(value: Any) -> Any:
@@ -461,16 +462,22 @@ def integrity_problems(
     assume = assume or {}
 
     def unique(section: str, records: tuple[_Record, ...], key: str = "id") -> set[str]:
-        counts = Counter(map(attrgetter(key), records))
-        if len(counts) != len(records):  # some id is repeated: name every record that holds one
-            for index, record in enumerate(records):
-                if counts[getattr(record, key)] > 1:
-                    problems.append(((section, index, key), f"duplicate id `{getattr(record, key)}`"))
-        for value in counts:
-            if len(value) == 18 and _NATIONAL_ID.match(value):
-                index = next(i for i, r in enumerate(records) if getattr(r, key) == value)
-                problems.append(((section, index, key), f"id `{value}` is shaped like a national ID number"))
-        return set(counts) | assume.get(section, set())
+        ids = list(map(attrgetter(key), records))
+        distinct = set(ids)
+        if len(distinct) != len(ids):  # some id is repeated: name every record that holds one
+            counts = Counter(ids)
+            for index, value in enumerate(ids):
+                if counts[value] > 1:
+                    problems.append(((section, index, key), f"duplicate id `{value}`"))
+        # ids hold no line break (their pattern): one search of them all, a line each, finds any
+        # shaped like a national ID number, and only then are they tested one by one
+        if _NATIONAL_ID_LINE.search("\n".join(distinct)):
+            for value in dict.fromkeys(ids):
+                if len(value) == 18 and _NATIONAL_ID.match(value):
+                    problems.append(((section, ids.index(value), key),
+                                     f"id `{value}` is shaped like a national ID number"))
+        distinct |= assume.get(section, set())
+        return distinct
 
     communities = unique("communities", data.communities)
     grids = unique("grids", data.grids)
@@ -480,7 +487,8 @@ def integrity_problems(
     unique("events", data.events)
     # events by type, not class: compactly read events have the models' fields, not their classes
     # (data/compact.py)
-    inspections: list[Inspection] = [cast(Inspection, e) for e in data.events if e.type == "inspection"]
+    kinds = list(map(attrgetter("type"), data.events))
+    inspections: list[Inspection] = list(compress(data.events, map("inspection".__eq__, kinds)))  # type: ignore[arg-type]
     finding_counts = Counter(finding.id for event in inspections for finding in event.findings)
 
     def ref(path: tuple[str | int, ...], value: str | None, known: set[str], what: str) -> None:
@@ -534,7 +542,7 @@ def integrity_problems(
     # per event type, its references with the ids they may name (paths are built only for problems)
     singles = {kind: tuple((field, what, known[what]) for field, what in refs) for kind, refs in _EVENT_REFS.items()}
     lists = {kind: tuple((field, what, known[what]) for field, what in refs) for kind, refs in _EVENT_LISTS.items()}
-    if _events_sound(data.events, start, end, singles, lists, subjects, finding_counts):
+    if _events_sound(data.events, kinds, start, end, singles, lists, subjects, finding_counts):
         return problems
     for i, event in enumerate(data.events):
         at = ("events", i)
@@ -566,7 +574,7 @@ def integrity_problems(
 
 
 def _events_sound(
-    events: tuple[Any, ...], start: date, end: date,
+    events: tuple[Any, ...], kinds: list[str], start: date, end: date,
     singles: dict[str, tuple[tuple[str, str, set[str]], ...]],
     lists: dict[str, tuple[tuple[str, str, set[str]], ...]],
     subjects: dict[SubjectKind, set[str]], finding_counts: Counter[str],
@@ -576,12 +584,12 @@ def _events_sound(
     walked event by event; a dataset with a problem is then walked to name each one in order."""
     if not events:
         return True
-    days = [e.date for e in events]
+    days = list(map(attrgetter("date"), events))
     if min(days) < start or max(days) > end:
         return False
     by_type: dict[str, list[Any]] = {}
-    for event in events:
-        by_type.setdefault(event.type, []).append(event)
+    for kind, event in zip(kinds, events):
+        by_type.setdefault(kind, []).append(event)
     for kind, of_kind in by_type.items():
         for field, _, ids_known in singles.get(kind, ()):
             named = set(map(attrgetter(field), of_kind))
