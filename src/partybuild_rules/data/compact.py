@@ -39,6 +39,7 @@ from msgspec import UNSET, Meta, Raw, Struct, UnsetType
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ..domain import model as M
+from ..domain.integrity import integrity_problems
 from ..policy.limits import Limits
 from ..policy.loader import MAX_INT_DIGITS, SURROGATE_ESCAPE, depth_within
 
@@ -280,7 +281,7 @@ def _read(raw: bytes, limits: Limits) -> M.Dataset:
         **{name: getattr(small, name) for name in M.Dataset.model_fields if name != "events"},
         events=tuple(e if isinstance(e, Struct) else next(packs) for e in events),
     )
-    if M.integrity_problems(data):
+    if integrity_problems(data):
         raise _GiveWay
     return data
 

@@ -12,7 +12,8 @@ from pydantic import TypeAdapter, ValidationError
 
 from ..domain.collector import collector_paused
 from ..domain.errors import DataError, Problem, bounded
-from ..domain.model import Coverage, Dataset, integrity_problems
+from ..domain.integrity import integrity_problems
+from ..domain.model import Coverage, Dataset
 from ..policy.declarations import declaration_problems
 from ..policy.limits import DEFAULT_LIMITS, Limits
 from ..policy.loader import Document, read_document, validation_problems

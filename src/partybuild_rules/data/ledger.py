@@ -36,7 +36,8 @@ from xml.etree import ElementTree
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ..domain.errors import CellSpan, DataError, Problem
-from ..domain.model import Coverage, Dataset, PackEvent, integrity_problems
+from ..domain.integrity import integrity_problems
+from ..domain.model import Coverage, Dataset, PackEvent
 from .sheets import (
     DATASET_SHEET,
     NOTES_SHEET,

@@ -17,10 +17,8 @@ from ..analysis.diff import OutcomeKey, outcome_key
 from ..data.compact import as_models
 from ..data.datasets import _bundled_named
 from ..domain.errors import DataError, Problem
+from ..domain.integrity import EVENT_LISTS, EVENT_REFS, NATIONAL_ID
 from ..domain.model import (
-    _EVENT_LISTS,
-    _EVENT_REFS,
-    _NATIONAL_ID,
     CORE_EVENT_TYPES,
     Activity,
     Assessment,
@@ -234,18 +232,18 @@ class Session:
         at: tuple[str | int, ...] = ("events", len(self._events))
         if event.id in self._events:
             yield at + ("id",), f"duplicate id `{event.id}`", "reference", "give the event an id no other event has"
-        elif len(event.id) == 18 and _NATIONAL_ID.match(event.id):
+        elif len(event.id) == 18 and NATIONAL_ID.match(event.id):
             yield at + ("id",), f"id `{event.id}` is shaped like a national ID number", "reference", None
         covers = self._base.covers
         if not covers.start <= event.date <= covers.end:
             yield (at + ("date",), f"date {event.date} is outside the covered dates {covers.start}..{covers.end}",
                    "reference", None)
         known = {**self._ids, "finding": self._findings}
-        for field, what in _EVENT_REFS.get(event.type, ()):
+        for field, what in EVENT_REFS.get(event.type, ()):
             value = getattr(event, field)
             if value is not None and value not in known[what]:
                 yield at + (field,), f"unknown {what} `{value}`", "reference", None
-        for field, what in _EVENT_LISTS.get(event.type, ()):
+        for field, what in EVENT_LISTS.get(event.type, ()):
             seen: set[str] = set()
             for j, value in enumerate(getattr(event, field)):
                 if value not in known[what]:
