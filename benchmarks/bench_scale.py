@@ -5,8 +5,8 @@
     python benchmarks/bench_scale.py --province           # adds scale 100 (2.8 million events)
 
 For each scale the Tongjiang records alone are generated once into a temporary folder. Then the
-library (import, load the bundled pack, ``load_dataset`` — with ``compact=True`` in one process,
-as ``partybuild-rules evaluate`` reads — and ``evaluate``) and the reference
+library (import, load the bundled pack, ``load_dataset`` — with ``compact=True``, as
+``partybuild-rules evaluate`` reads — and ``evaluate``) and the reference
 (``benchmarks/reference_evaluator.py``: ``json.load`` and one pass over the events) run on that
 same file, alternately, ``--runs`` times each, every run in a fresh process so that its peak
 memory is its own. Each run prints a JSON line; at the end come a Markdown table of the medians
@@ -100,8 +100,8 @@ def run_library(path: str, year: int, engine: str | None, jobs: int | None, outc
     if raised:  # the province: a file beyond the default reading limits
         limits = Limits(max_bytes=size + 1, max_values=max(limits.max_values, size // 4),
                         max_records=max(limits.max_records, size // 100))
-    # as `partybuild-rules evaluate` reads it: compactly in one process, as models for workers
-    compact = jobs in (None, 1) and "compact" in inspect.signature(load_dataset).parameters
+    # as `partybuild-rules evaluate` reads it: compactly, with or without worker processes
+    compact = "compact" in inspect.signature(load_dataset).parameters
     data = load_dataset(path, limits=limits, compact=True) if compact else load_dataset(path, limits=limits)
     loaded_data = time.perf_counter()
     options: dict[str, Any] = {"engine": engine}

@@ -373,8 +373,8 @@ def _evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
     _writable(args.audit)
     _needs_output(args)
     _spread(args)
-    # in one process the events are held compactly (docs/scale.md); partitions need the models
-    pack, data, year = _load(args, err, compact=args.jobs == 1 and args.dask is None)
+    # the events are held compactly (docs/scale.md); partitions are written from them as they are
+    pack, data, year = _load(args, err, compact=True)
     evaluator = Evaluator(pack, args.engine)
     try:
         with _progress(args, err) as progress:
