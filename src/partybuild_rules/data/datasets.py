@@ -40,8 +40,9 @@ def load_dataset(
     ``compact=True`` (for a large JSON file that is to be evaluated) holds the core events as
     compact read-only records rather than pydantic models: a tenth of the memory, read several
     times faster, with the same checks and the same errors (see ``docs/scale.md``). Such a dataset
-    is for :func:`evaluate` in one process: its events have the models' fields but not their
-    methods, so dumping, editing, ``jobs``, ``dask`` and :class:`Session` need the default."""
+    is for :func:`evaluate` (in one process, or with ``jobs`` or ``dask``): its events have the
+    models' fields but not their methods, so dumping and editing need the default, and a
+    :class:`Session` or :func:`early_warnings` first makes the models, at the default's cost."""
     with collector_paused():
         return _load(path, packs, limits, compact)
 
