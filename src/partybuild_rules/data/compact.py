@@ -237,16 +237,15 @@ def read_compact(path: Path, limits: Limits) -> M.Dataset | None:
     try:
         if path.stat().st_size > limits.max_bytes or limits.max_depth < _EVENT_DEPTH:
             return None
-        raw = path.read_bytes()
-    except OSError:
-        return None
-    try:
-        return _read(raw, limits)
-    except (_GiveWay, msgspec.DecodeError, ValidationError, RecursionError, ValueError, TypeError):
+        return _read(path, limits)
+    except (OSError, _GiveWay, msgspec.DecodeError, ValidationError, RecursionError, ValueError, TypeError):
         return None
 
 
-def _read(raw: bytes, limits: Limits) -> M.Dataset:
+def _read(path: Path, limits: Limits) -> M.Dataset:
+    # the file's text is let go of as soon as the keys are counted (a province's is 600 MiB), so
+    # only this function holds it
+    raw = path.read_bytes()
     if b"0" * (MAX_INT_DIGITS + 1) in raw.translate(_DIGITS_AS_ZERO) or _DOUBTFUL_ESCAPE.search(raw):
         raise _GiveWay
     try:  # all events core ones (a file without pack events): one call, no copy
@@ -270,6 +269,7 @@ def _read(raw: bytes, limits: Limits) -> M.Dataset:
             colons += _ENCODER.encode(events[start:start + _CHUNK]).count(b":")
     if colons != raw.count(b":"):
         raise _GiveWay  # a key repeated
+    del raw, file  # a pack event's raw text (``Raw``) refers to the file's: both go
     for event in events:
         if isinstance(event, Struct):
             _completed(event)
