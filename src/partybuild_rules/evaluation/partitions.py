@@ -279,7 +279,6 @@ class _Routes:
             name: [(field, spec.type.ref) for field, spec in event.fields.items() if isinstance(spec.type, RefTo)]
             for name, event in declarations.events.items()
         }
-        self._core = {name: [(kind, INVOLVED[name][kind]) for kind in _KINDS] for name in INVOLVED}
 
     def subjects(self, event: Any) -> Iterator[tuple[SubjectKind, str]]:
         if isinstance(event, PackEvent):
@@ -300,7 +299,7 @@ class _Routes:
         else:  # the subjects of a core event, as :meth:`subjects` gives them, taken a field at a time
             found = set()
             units = self.owner[SubjectKind.UNIT]
-            for kind, subjects_of in self._core[event.type]:
+            for kind, subjects_of in INVOLVED[event.type].items():
                 found.update(map(self.owner[kind].get, subjects_of(event, units)))
         found.discard(None)
         found.discard("")
