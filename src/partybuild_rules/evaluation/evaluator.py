@@ -9,52 +9,30 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
-from datetime import date, timedelta
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
+from ..data.datasets import check_declared
 from ..domain.collector import collector_paused
 from ..domain.errors import DataError, Problem
 from ..domain.model import Dataset, SubjectKind
-from ..domain.money import round_to, to_decimal
-from ..domain.periods import Period
-from ..domain.outcomes import (
-    Allowance,
-    Charge,
-    Commendation,
-    ComplianceFinding,
-    Evaluation,
-    Measure,
-    Provenance,
-    Reprimand,
-    Result,
-    RuleKind,
-    sorted_outcomes,
-)
-from ..policy.expr import attributes as attributes_of
-from ..policy.expr import calls
-from ..policy.expr import evaluate as evaluate_formula
-from ..policy.expr import parse_expr
-from ..policy.dated import dated_allowance
-from ..policy.pack import BandTable, Pack
+from ..domain.outcomes import Evaluation, Reprimand, Result, RuleKind, sorted_outcomes
+from ..policy.pack import Pack
 from . import facts as F
-from .index import Fact, Index, Subject
 from .allocation import allocation_outcomes
-from .compile import Program, Query, compile_pack, parameters_of, resolve
-from ..data.datasets import check_declared
+from .builders import OutcomeBuilder
+from .compile import Program, Query, compile_pack
 from .crosscheck import rating_tier_problems
-from .engines.base import Fired, open_engine, resolve_engine
-from .measures import bound_value, holds
+from .engines.base import open_engine, resolve_engine
+from .index import Fact, Index, Subject
+from .measures import holds
 from .prefilter import FactFilter
 from .warnings import dataset_warnings
 
-__all__ = ["Evaluator", "evaluate", "Progress", "Share", "hidden_fields"]
+__all__ = ["Evaluator", "evaluate", "Progress", "Share"]
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(stage_label, done, total)`` while an evaluation runs."""
 
-_HIDDEN = {"sid", "id", "q", "held_from", "held_until"}
-_ROUNDING = {"fen": Decimal("0.01"), "jiao": Decimal("0.1"), "yuan": Decimal("1")}
 Key = tuple[SubjectKind, str]
 _SESSION_FACTS = 4096
 """Facts of several communities asserted in one engine session, up to about this many."""
@@ -88,27 +66,13 @@ class Evaluator:
         self.program: Program = compile_pack(pack)
         self._engine = open_engine(self.program, self.engine)
         self._by_qid = {q.qid: q for q in self.program.queries}
-        personal = pack.declarations.personal()
-        self._hidden = {q.qid: hidden_fields(q, personal) for q in self.program.queries}
-        """Per query, the fact fields provenance leaves out: the engine's own, and personal values."""
-        self._files = {rule_id: pack.rule_file(rule_id) for rule_id in pack.spans}
-        numbers = {k: to_decimal(v) for k, v in pack.values.items() if isinstance(v, (int, Decimal))}
-        # A formula depends on parameters only: compute it once per pack, not per outcome.
-        self._numbers = numbers
-        self._formulas = {rule.id: parse_expr(rule.amount) for rule in pack.rules if rule.amount is not None}
-        self._amounts = {
-            rule.id: evaluate_formula(parse_expr(rule.amount), numbers)
-            for rule in pack.rules if rule.amount is not None and not attributes_of(parse_expr(rule.amount))
-            and not calls(parse_expr(rule.amount))
-        }
-        self._dated = {rule.id: [n for n in parameters_of(pack, rule) if n in pack.dated] for rule in pack.rules}
+        self.outcomes = OutcomeBuilder(pack, self.program)
+        """Makes each firing's outcome (:mod:`.builders`)."""
         self._filter = FactFilter(self.program)
-        self._citations = {q.rule.id: self._citation(q.rule) for q in self.program.queries}
-        """Per rule, what its outcomes cite but for the facts (the pack's alone)."""
 
     def hidden(self, query: Query) -> set[str]:
-        """The fields of ``query``'s facts that are never shown (see :func:`hidden_fields`)."""
-        return self._hidden[query.qid]
+        """The fields of ``query``'s facts that are never shown (see :func:`.builders.hidden_fields`)."""
+        return self.outcomes.hidden(query)
 
     def close(self) -> None:
         """Free the engine's rulesets now (they are also freed when the evaluator is collected)."""
@@ -216,7 +180,7 @@ class Evaluator:
                     continue
                 with self._engine.session() as session:
                     fired = session.assert_all(batch)
-                outcomes += [self._outcome(index, f) for f in fired]
+                outcomes += [self.outcomes.build(index, f) for f in fired]
                 batch = []
                 if progress is not None:
                     progress(f"stage {stage}", done, len(chosen))
@@ -282,175 +246,6 @@ class Evaluator:
         if query.needs_reprimanded:
             part["reprimanded"] = int((subject.kind, subject.id) in reprimanded)
         return part
-
-    # -- outcomes ---------------------------------------------------------------------------
-
-    def _outcome(self, index: Index, fired: Fired) -> Any:
-        query = self._by_qid[fired.rule.qid]
-        rule = query.rule
-        first = next(iter(fired.facts.values()))
-        subject = index.subject(query.subject, first["s"])
-        hidden = self._hidden[query.qid]
-        provenance = Provenance(
-            **self._citations[rule.id],
-            facts=tuple(
-                {"pattern": alias, **{k: v for k, v in fact.items() if k not in hidden}}
-                for alias, fact in fired.facts.items()
-            ),
-        )
-        common: dict[str, Any] = dict(
-            rule_id=rule.id,
-            subject_kind=subject.kind,
-            subject=subject.id,
-            subject_name=subject.name,
-            community=subject.community,
-            year=index.year,
-            period=_period(query, first, index.year),
-            provenance=provenance,
-        )
-        if rule.kind is RuleKind.EVALUATION:
-            return Evaluation(score=first["score"], tier=fired.rule.variant, rating=rule.rating, **common)
-        if rule.kind is RuleKind.COMMENDATION:
-            return Commendation(title="、".join(m.measure for m in rule.then), **common)
-        if rule.kind is RuleKind.COMPLIANCE:
-            count, required = self._counted(query, first)
-            return ComplianceFinding(finding=rule.finding or rule.title, count=count, required=required, **common)
-        if rule.kind is RuleKind.REPRIMAND:
-            on = date.fromisoformat(first["deadline"]) if "deadline" in first else None
-            return Reprimand(
-                measures=tuple(self._measures(index, query, subject, first, on)), on=on,
-                since=first.get("start"), **common,
-            )
-        return self._allowance(query, first, subject, common, index)
-
-    def _citation(self, rule: Any) -> dict[str, Any]:
-        """What a rule's outcomes cite, but for the facts: the same for all of them."""
-        span = self.pack.spans.get(rule.id)
-        origin = self.pack.origin(rule.id)
-        return dict(
-            rule_id=rule.id,
-            rule_title=rule.title,
-            pack=origin.name,
-            pack_version=origin.version,
-            file=self._files.get(rule.id, ""),
-            line=span.line if span else 0,
-            source=rule.source,
-            parameters={k: self.pack.shown(k) for k in self.program.parameters_used.get(rule.id, {})},
-        )
-
-    def _measures(
-        self, index: Index, query: Query, subject: Subject, fact: Fact, on: date | None
-    ) -> Iterator[Measure]:
-        for measure in query.rule.then:
-            if measure.if_ and any(fact.get(f"s_{k}") != _json_value(v) for k, v in measure.if_.items()):
-                continue
-            target = subject.name
-            if measure.target == "leader" and subject.kind is SubjectKind.UNIT:
-                target = index.units[subject.id].leader or f"{subject.name}主要领导"
-            deadline = None
-            if measure.deadline_days is not None:
-                days = int(bound_value(self.pack, measure.deadline_days))
-                deadline = (on or date(index.year, 12, 31)) + timedelta(days=days)
-            yield Measure(measure=measure.measure, target=target, revoke=measure.revoke, deadline=deadline)
-
-    def _counted(self, query: Query, fact: Fact) -> tuple[int, int]:
-        """A compliance finding's count and the number required: the first count of the rule."""
-        if "count" in fact:
-            return int(fact["count"]), query.threshold or 0
-        for leaf in query.leaves:
-            if leaf.condition.count is not None:
-                name, bound = leaf.condition.count.bound
-                limit = bound[0] if name == "between" else bound
-                return int(fact[leaf.field]), int(bound_value(self.pack, limit))
-        if query.kind == "streak2":
-            return int(fact.get("length", 0)), query.threshold or 0
-        return 0, 0
-
-    def _allowance(self, query: Query, fact: Fact, subject: Subject, common: dict[str, Any],
-                   index: Index) -> Allowance:
-        rule = query.rule
-        basis = ""
-        if rule.amount is not None:
-            full = self._amounts.get(rule.id)
-            if full is None:
-                full, basis = self._subject_amount(rule, index, subject)
-        else:
-            assert rule.amount_by_tier is not None
-            full = to_decimal(resolve(self.pack, rule.amount_by_tier[fact["tier"]]))
-        held, total = fact.get("days_held", 1), fact.get("days_in_period", 1)
-        unit = _ROUNDING[rule.rounding]
-        amount = round_to(full * held / total if rule.prorate == "by_days" and held < total else full, unit)
-        if self._dated[rule.id]:  # a rate that changes on a date: paid day by day
-            period = Period.parse(_period(query, fact, common["year"]))
-            held_days = (fact.get("held_from"), fact.get("held_until")) if rule.prorate == "by_days" else (None, None)
-            full, amount = dated_allowance(
-                self.pack, rule, self._dated[rule.id], fact.get("tier"), period, *held_days, unit=unit,
-                attrs={**subject.fields, **index.attributes(subject)}, tables=F.PackTables(self.pack),
-            )
-        money = Charge if rule.kind is RuleKind.CHARGE else Allowance
-        return money(
-            amount=amount, full_amount=round_to(full, unit), days_held=held, days_in_period=total,
-            payee=subject.name, role=fact.get("role"), role_community=fact.get("role_community"),
-            basis=basis, **common,
-        )
-
-    def _subject_amount(self, rule: Any, index: Index, subject: Subject) -> tuple[Decimal, str]:
-        """A formula over the subject's attributes, and how it was found: for a personal
-        attribute, the band it falls in and the band's value, never the value itself. Worked
-        out once per subject in an evaluation (the attributes do not change from month to month)."""
-        key = (rule.id, subject.kind, subject.id)
-        known = index.memo.get(key)
-        if known is None:
-            known = index.memo[key] = self._work_out_amount(rule, index, subject)
-        amount: tuple[Decimal, str] = known
-        return amount
-
-    def _work_out_amount(self, rule: Any, index: Index, subject: Subject) -> tuple[Decimal, str]:
-        expr = self._formulas[rule.id]
-        attrs = {**subject.fields, **index.attributes(subject)}
-        tables = F.PackTables(self.pack)
-        try:
-            amount = evaluate_formula(expr, self._numbers, attrs, tables)
-        except KeyError as error:
-            raise DataError([Problem(
-                f"rule `{rule.id}`: the amount of {subject.kind.value} `{subject.id}` needs {error}, "
-                "which is not recorded", None, "missing-value",
-                "record the attribute, or restrict the rule with `applies_if`/`when`",
-            )]) from None
-        personal = self.pack.declarations.personal()
-        notes = []
-        for call in calls(expr):
-            table = self.pack.values.get(call.args[0].name) if call.function == "band" else None  # type: ignore[union-attr]
-            if isinstance(table, BandTable):
-                row = table.row_for(evaluate_formula(call.args[1], self._numbers, attrs, tables))
-                if row is not None:
-                    notes.append(f"{call.args[0].name}: {row.label()} → {row.value}")  # type: ignore[union-attr]
-        shown = [f"{a.name}={attrs[a.name]}" for a in attributes_of(expr) if a.name not in personal]
-        return amount, "；".join(dict.fromkeys(notes + shown))
-
-
-def hidden_fields(query: Query, personal: set[str]) -> set[str]:
-    """The fields of a query's facts never shown: the engine's keys, and the values of personal
-    attributes (an income), whether measured by a condition or tested by ``applies_if``."""
-    hidden = set(_HIDDEN) | {f"s_{name}" for name in personal}
-    for leaf in query.leaves:
-        if leaf.condition.attribute is not None and leaf.condition.attribute.name in personal:
-            hidden.add(leaf.field)
-    return hidden
-
-
-def _json_value(value: Any) -> Any:
-    return int(value) if isinstance(value, bool) else value
-
-
-def _period(query: Query, fact: Fact, year: int) -> str:
-    if query.kind in ("streak", "streak2"):
-        return str(fact["reached"])
-    if query.kind == "finding":
-        return str(fact["deadline"])[:7]
-    if "period" in fact:
-        return str(fact["period"])
-    return str(year)
 
 
 def _derive(

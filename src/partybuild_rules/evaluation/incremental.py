@@ -448,7 +448,7 @@ class Incremental:
                 with self.evaluator._engine.session() as session:
                     for firing in session.assert_all(changed[community]):
                         first = next(iter(firing.facts.values()))
-                        fired[(firing.rule.qid, first["s"])].append(self.evaluator._outcome(index, firing))
+                        fired[(firing.rule.qid, first["s"])].append(self.evaluator.outcomes.build(index, firing))
             rated: set[Key] = set()
             for query, subject in replaced:
                 key = (query.subject, subject)
