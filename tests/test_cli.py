@@ -307,12 +307,12 @@ def test_usage_error_is_written_to_err(capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_engine_error_exits_3(monkeypatch: pytest.MonkeyPatch) -> None:
-    import partybuild_rules.cli as cli
+    from partybuild_rules.evaluation.evaluator import Evaluator
 
     def fail(self: object, *args: object, **kwargs: object) -> None:
         raise EngineError("the engine refused a fact as already seen")
 
-    monkeypatch.setattr(cli.Evaluator, "evaluate", fail)
+    monkeypatch.setattr(Evaluator, "evaluate", fail)
     code, out, err = run("evaluate")
     assert code == Exit.ENGINE
     assert out == ""
