@@ -16,28 +16,26 @@ and no cell is silently changed. The defined behaviours:
 - an unknown sheet or header is an error, with the nearest known name as a hint.
 
 The workbook is read with python-calamine (about fifteen times faster than openpyxl's read-only
-mode on the scale-10 ledger, see ``docs/ledger.md``); formula cells, which calamine reports only
-by their cached value, are found in the sheets' XML.
+mode on the scale-10 ledger, see ``docs/ledger.md``); each cell is read as its column's type by
+:mod:`.cells`, and formula cells, which calamine reports only by their cached value, are found in
+the sheets' XML by :mod:`.formulas`.
 """
 
 from __future__ import annotations
 
-import re
 import typing
-import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
-from xml.etree import ElementTree
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ..domain.errors import CellSpan, DataError, Problem
 from ..domain.integrity import integrity_problems
 from ..domain.model import Coverage, Dataset, PackEvent
+from .cells import cell_reader, cell_text, raw_value
+from .formulas import formula_cells
 from .sheets import (
     DATASET_SHEET,
     NOTES_SHEET,
@@ -50,11 +48,6 @@ from .sheets import (
 )
 
 __all__ = ["load_ledger", "read_ledger"]
-
-_LIST_SPLIT = re.compile(r"[,，、;；\s]+")
-_DATE_TEXT = re.compile(r"^(\d{4})(?:-|/|\.|年)(\d{1,2})(?:-|/|\.|月)(\d{1,2})日?$")
-_TRUE = {"是", "true", "yes", "y", "√"}
-_FALSE = {"否", "false", "no", "n", "×"}
 
 
 @dataclass(slots=True)  # one per row: a ledger of a large city has close to a million
@@ -99,7 +92,7 @@ class _Reader:
         except (CalamineError, OSError, ValueError) as error:
             self.problems.append(Problem(f"cannot read `{self.file}`: {error}", None, "read"))
             return
-        formulas = _formula_cells(self.path)
+        formulas = formula_cells(self.path)
         by_name = {s.name: s for s in self.sheets} | {s.key: s for s in self.sheets}
         seen: dict[str, str] = {}
         for index, meta in enumerate(book.sheets_metadata):
@@ -153,7 +146,7 @@ class _Reader:
         plan: list[_Cell] = []
         for n in range(left + 1, width + 1):
             at, header = columns.get(n, _NO_COLUMN)
-            plan.append((at, header, _reader(at) if at is not None else None))
+            plan.append((at, header, cell_reader(at) if at is not None else None))
         for offset, cells in enumerate(rows, start=2):
             if len(cells) > len(plan):  # a row wider than the header row: values under no header
                 plan += [(None, "", None)] * (len(cells) - len(plan))
@@ -165,7 +158,7 @@ class _Reader:
         columns: dict[int, tuple[Column | None, str]] = {}
         used: dict[str, int] = {}
         for n, value in enumerate(cells, start=left + 1):
-            text = _text(value).strip()
+            text = cell_text(value).strip()
             if not text:
                 columns[n] = (None, "")
                 continue
@@ -210,9 +203,9 @@ class _Reader:
                 continue
             try:
                 if column.attribute:
-                    values.setdefault("attributes", {})[column.field] = _raw(column, read(column, value))
+                    values.setdefault("attributes", {})[column.field] = raw_value(column, read(column, value))
                 elif sheet.extra:
-                    values[column.field] = _raw(column, read(column, value))
+                    values[column.field] = raw_value(column, read(column, value))
                 else:
                     values[column.field] = read(column, value)
             except ValueError as error:
@@ -382,7 +375,6 @@ def _models() -> dict[str, Any]:
     return adapters
 
 
-
 def _children(key: str, model: type[BaseModel], adapters: dict[str, Any]) -> None:
     for name, info in model.model_fields.items():
         item = _item(info.annotation)
@@ -479,10 +471,10 @@ def _declared_by(path: Path) -> tuple[str, ...]:
         return ()
     if len(rows) < 2:
         return ()
-    headers = [_text(h).strip() for h in rows[0]]
+    headers = [cell_text(h).strip() for h in rows[0]]
     for n, header in enumerate(headers):
         if header in (column.header, column.field) and n < len(rows[1]) and rows[1][n] not in ("", None):
-            return tuple(_list(column, rows[1][n]))
+            return tuple(cell_reader(column)(column, rows[1][n]))
     return ()
 
 
@@ -494,147 +486,6 @@ def _locate(valid: dict[str, list[_Row]], path: tuple[str | int, ...]) -> tuple[
     if rest and rest[0] == "attributes":  # an attribute has its own column
         return row, str(rest[1]) if len(rest) > 1 else "id"
     return row, str(rest[0]) if rest else "id"
-
-
-# -- cells ---------------------------------------------------------------------------------
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _integer(column: Column, value: Any) -> int:
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and re.fullmatch(r"[-+]?\d+", value.strip()):
-        return int(value)
-    raise ValueError(f"expected a whole number, got `{_text(value)}`")
-
-
-def _boolean(column: Column, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = _text(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ValueError(f"expected 是 or 否, got `{_text(value)}`")
-
-
-def _enum(column: Column, value: Any) -> str:
-    choice = column.value_of(_text(value))
-    if choice is None:
-        raise ValueError(f"`{_text(value)}` is not one of " + "、".join(column.label(c) for c in column.choices))
-    return choice
-
-
-def _list(column: Column, value: Any) -> list[str]:
-    if isinstance(value, float) and not value.is_integer():
-        raise ValueError(f"expected ids, got `{value}`")
-    return [item for item in _LIST_SPLIT.split(_text(value)) if item]
-
-
-def _string(column: Column, value: Any) -> str:
-    if isinstance(value, bool) or isinstance(value, (date, datetime)):
-        raise ValueError(f"expected text, got `{value}`")
-    if isinstance(value, float):
-        if not value.is_integer():
-            raise ValueError(f"expected text, got `{value}`")
-        return str(int(value))
-    text = str(value)
-    if column.type != "text" and text != text.strip():
-        raise ValueError(f"`{text}` has a space before or after it")
-    return text
-
-
-def _date(column: Column, value: Any) -> date:
-    if isinstance(value, datetime):
-        if value.time() != datetime.min.time():
-            raise ValueError(f"expected a date without a time, got `{value}`")
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        match = _DATE_TEXT.match(value.strip())
-        if match:
-            try:
-                return date(int(match[1]), int(match[2]), int(match[3]))
-            except ValueError:
-                pass
-        raise ValueError(f"`{value}` is not a date (YYYY-MM-DD)")
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        raise ValueError(f"a number `{_text(value)}` where a date is expected")
-    raise ValueError(f"`{value}` is not a date (YYYY-MM-DD)")
-
-
-def _decimal(column: Column, value: Any) -> Decimal | str:
-    if isinstance(value, bool):
-        raise ValueError(f"expected a number, got `{value}`")
-    if isinstance(value, float):
-        # Excel keeps 15 significant digits; the shortest text of the float is the number shown.
-        return Decimal(int(value)) if value.is_integer() else Decimal(repr(value))
-    if isinstance(value, (date, datetime)):
-        raise ValueError(f"expected a number, got `{value}`")
-    return str(value).strip()
-
-
-def _raw(column: Column, value: Any) -> Any:
-    """A typed cell as the JSON a dataset file holds for a pack-declared field (dates and
-    decimals as text, money to the fen)."""
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)  # as written; the declaration checks money to the fen
-    if column.type in ("decimal", "money"):  # a decimal text is checked by the declaration
-        return value
-    if column.type == "list":
-        return list(value)
-    return value
-
-
-def _month(column: Column, value: Any) -> str:
-    if isinstance(value, (date, datetime)) and not isinstance(value, bool):
-        day = value.date() if isinstance(value, datetime) else value
-        if day.day == 1 and (not isinstance(value, datetime) or value.time() == datetime.min.time()):
-            return f"{day.year:04d}-{day.month:02d}"
-        raise ValueError(f"expected a month (YYYY-MM), got the day `{day}`")
-    text = _text(value).strip()
-    match = re.fullmatch(r"(\d{4})(?:-|/|\.|年)(\d{1,2})月?", text)
-    if match and 1 <= int(match[2]) <= 12:
-        return f"{int(match[1]):04d}-{int(match[2]):02d}"
-    raise ValueError(f"expected a month (YYYY-MM), got `{text}`")
-
-
-def _reader(column: Column) -> Callable[[Column, Any], Any]:
-    if column.type == "enum":
-        lookup = {c: c for c in column.choices} | {column.label(c): c for c in column.choices}
-
-        def enum(column: Column, value: Any) -> str:
-            choice = lookup.get(_text(value)) if isinstance(value, (str, float)) else None
-            if choice is None:
-                return _enum(column, value)
-            return choice
-
-        return enum
-    if column.type in ("id", "key"):
-        def key(column: Column, value: Any) -> str:
-            if type(value) is str and value == value.strip():
-                return value
-            return _string(column, value)
-
-        return key
-    return _READERS[column.type]
-
-
-_READERS: dict[str, Callable[[Column, Any], Any]] = {
-    "id": _string, "key": _string, "text": _string, "date": _date, "month": _month, "decimal": _decimal,
-    "money": _decimal, "integer": _integer, "boolean": _boolean, "enum": _enum, "list": _list,
-}
 
 
 def _pydantic_message(item: Any) -> str:
@@ -649,48 +500,3 @@ def _letter(number: int) -> str:
     return CellSpan("", 0, number).letter
 
 
-# -- formulas ------------------------------------------------------------------------------
-
-_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-       "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
-_FORMULA = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+)(\d+)"[^>]*>(?:(?!</(?:\w+:)?c>).)*?<(?:\w+:)?f[\s>/]', re.S)
-_HAS_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
-
-
-def _formula_cells(path: Path) -> dict[str, list[tuple[int, int]]]:
-    """Every formula cell per sheet name as (row, column). calamine reports a formula cell by its
-    cached value only, so the sheets' XML is searched (quickly: most ledgers have none)."""
-    found: dict[str, list[tuple[int, int]]] = {}
-    try:
-        with zipfile.ZipFile(path) as archive:
-            targets = _sheet_targets(archive)
-            for name, target in targets.items():
-                with archive.open(target) as stream:
-                    xml = stream.read()
-                if not _HAS_FORMULA.search(xml):
-                    continue
-                found[name] = [(int(m[2]), _column_number(m[1].decode())) for m in _FORMULA.finditer(xml)]
-    except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError):
-        return {}  # calamine reports an unreadable workbook itself
-    return found
-
-
-def _sheet_targets(archive: zipfile.ZipFile) -> dict[str, str]:
-    book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    target = {r.get("Id"): str(r.get("Target")) for r in rels.findall("rel:Relationship", _NS)}
-    result = {}
-    for sheet in book.iterfind("m:sheets/m:sheet", _NS):
-        rid = sheet.get(f"{{{_NS['r']}}}id")
-        path = target.get(rid, "")
-        path = path.lstrip("/") if path.startswith("/") else "xl/" + path
-        result[str(sheet.get("name"))] = path
-    return result
-
-
-def _column_number(letters: str) -> int:
-    number = 0
-    for char in letters:
-        number = number * 26 + ord(char) - ord("A") + 1
-    return number
