@@ -33,7 +33,7 @@ from ..policy.expr import calls
 from ..policy.expr import evaluate as evaluate_formula
 from ..policy.expr import parse_expr
 from ..policy.pack import BandTable, Pack
-from . import facts as F
+from .measurer import PackTables
 from .compile import Program, Query, parameters_of, resolve
 from .engines.base import Fired
 from .index import Fact, Index, Subject
@@ -152,7 +152,7 @@ class OutcomeBuilder:
             held_days = (fact.get("held_from"), fact.get("held_until")) if rule.prorate == "by_days" else (None, None)
             full, amount = dated_allowance(
                 self.pack, rule, self._dated[rule.id], fact.get("tier"), period, *held_days, unit=unit,
-                attrs={**subject.fields, **index.attributes(subject)}, tables=F.PackTables(self.pack),
+                attrs={**subject.fields, **index.attributes(subject)}, tables=PackTables(self.pack),
             )
         money = Charge if rule.kind is RuleKind.CHARGE else Allowance
         return money(
@@ -220,7 +220,7 @@ class OutcomeBuilder:
     def _work_out_amount(self, rule: Any, index: Index, subject: Subject) -> tuple[Decimal, str]:
         expr = self._formulas[rule.id]
         attrs = {**subject.fields, **index.attributes(subject)}
-        tables = F.PackTables(self.pack)
+        tables = PackTables(self.pack)
         try:
             amount = evaluate_formula(expr, self._numbers, attrs, tables)
         except KeyError as error:

@@ -24,6 +24,7 @@ from .compile import Program, Query, compile_pack
 from .crosscheck import rating_tier_problems
 from .engines.base import open_engine, resolve_engine
 from .index import Fact, Index, Subject
+from .measurer import Measurer, engine_value
 from .measures import holds
 from .prefilter import FactFilter
 from .warnings import dataset_warnings
@@ -157,7 +158,7 @@ class Evaluator:
                 earlier[offset] = list(self._run(data, past, None, None, alone).outcomes) if known and in_force else []
             return earlier[offset]
 
-        measurer = F.Measurer(index, self.pack, computed, outcomes_of)
+        measurer = Measurer(index, self.pack, computed, outcomes_of)
         stages = sorted({q.stage for q in self.program.queries})
         for stage in stages:
             queries = [q for q in self.program.queries if q.stage == stage and (share is None or q.qid in share.qids)]
@@ -215,7 +216,7 @@ class Evaluator:
         computed: dict[Key, str],
         ratings: dict[Key, str],
         reprimanded: set[Key],
-        measurer: F.Measurer,
+        measurer: Measurer,
         *,
         explaining: bool = False,
     ) -> dict[str, list[Fact]]:
@@ -242,7 +243,7 @@ class Evaluator:
         part: Fact = {}
         for name in query.subject_fields:
             value = subject.fields.get(name) if name in subject.fields else index.attributes(subject).get(name)
-            part[f"s_{name}"] = F.engine_value(value) if value is not None and not isinstance(value, str) else value
+            part[f"s_{name}"] = engine_value(value) if value is not None and not isinstance(value, str) else value
         if query.needs_reprimanded:
             part["reprimanded"] = int((subject.kind, subject.id) in reprimanded)
         return part
@@ -250,7 +251,7 @@ class Evaluator:
 
 def _derive(
     index: Index, query: Query, computed: dict[Key, str], ratings: dict[Key, str],
-    measurer: F.Measurer, pack: Pack,
+    measurer: Measurer, pack: Pack,
 ) -> Iterable[tuple[Subject, Fact]]:
     if query.kind == "tree":
         assert query.per is not None

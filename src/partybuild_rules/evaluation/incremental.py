@@ -31,6 +31,7 @@ from ..policy.documents import Rule
 from ..policy.pack import Pack
 from . import facts as F
 from .index import INVOLVED, Fact, Index, Subject, filter_key
+from .measurer import Measurer
 from .allocation import allocation_outcomes
 from .compile import Query, _filter
 from .evaluator import Evaluator
@@ -265,7 +266,7 @@ class SessionIndex(Index):
         return view
 
 
-class SessionMeasurer(F.Measurer):
+class SessionMeasurer(Measurer):
     """A measurer whose counts and sums per period follow the events added and removed, and
     which reads a subject's outcomes from the session."""
 
