@@ -29,6 +29,7 @@ from partybuild_rules.data.compact import is_compact
 from partybuild_rules.data.resources import bundled_policies
 from partybuild_rules.evaluation import partitions as P
 from partybuild_rules.evaluation import runners as R
+from partybuild_rules.evaluation import splitting as S
 from partybuild_rules.reports.text import to_json
 
 YEAR = 2024
@@ -84,7 +85,7 @@ def test_compactly_read_data_is_split_as_the_models_are(
     from_compact = P.split(compact, composed)
     assert [p.community for p in from_compact] == [p.community for p in from_models]
     for ours, theirs in zip(from_compact, from_models):
-        assert P._Payload.model_validate_json(ours.dataset) == P._Payload.model_validate_json(theirs.dataset)
+        assert S._Payload.model_validate_json(ours.dataset) == S._Payload.model_validate_json(theirs.dataset)
         assert ours.records == theirs.records
 
 

@@ -20,14 +20,13 @@ from ..domain.outcomes import Result
 from .evaluator import Evaluator, Progress
 from .partitions import (
     _OUTCOMES,
-    Partition,
     _partitioned_queries,
     _whole,
-    _written,
     community_ratings,
     evaluate_partition,
     pack_bundle,
 )
+from .splitting import Partition, written_partitions
 
 __all__ = ["DASK_CONNECT_TIMEOUT", "distributed_module", "evaluate_split"]
 
@@ -50,7 +49,7 @@ def evaluate_split(
         return evaluator._run(data, year, progress, None)
     runner: _Runner = _DaskRunner(dask) if dask is not None else _PoolRunner(min(jobs, len(data.communities)) or 1)
     with runner:
-        sizes, partitions = _written(data, evaluator.pack)
+        sizes, partitions = written_partitions(data, evaluator.pack)
         bundle = pack_bundle(evaluator.pack)
         heads: list[dict[str, str]] = []
 
