@@ -41,7 +41,8 @@ from ..policy.declarations import Declarations, RefTo
 from ..policy.documents import RuleKind
 from ..data.compact import event_json, is_compact_event
 from ..data.datasets import check_declared
-from ..policy.pack import Pack, rule_dependencies
+from ..policy.pack import Pack
+from ..policy.pack_checks import rule_dependencies
 from .index import INVOLVED, involved
 from .compile import Program, compile_pack
 from .engines.base import resolve_engine

@@ -25,7 +25,6 @@ from .documents import DatedValue, Manifest, ParameterSpec, Rule, _Doc
 from .loader import Document, suggestion, validation_problems
 from .pack import (
     Origin,
-    deadline_problems,
     Pack,
     PackFiles,
     ParamValue,
@@ -38,8 +37,8 @@ from .pack import (
     parameter_value,
     read_manifest,
     read_rules,
-    rule_problems,
 )
+from .pack_checks import deadline_problems, rule_problems
 from .dated import Dated, dated_values
 from .registry import PKG, find_pack
 
