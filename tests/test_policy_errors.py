@@ -542,7 +542,7 @@ def test_allowed_values_are_not_held_to_the_range_of_the_value() -> None:
     """A parameter with allowed values and a maximum accepts an allowed value within the range,
     and refuses one outside it (the allowed list itself is not range-checked)."""
     from partybuild_rules.policy.documents import ParameterSpec
-    from partybuild_rules.policy.pack import parameter_value
+    from partybuild_rules.policy.pack_files import parameter_value
 
     spec = ParameterSpec(title="t", type="integer", default=2, allowed=(1, 2, 3, 9), max=3)
     assert parameter_value(spec, 1) == 1

@@ -242,7 +242,7 @@ SPECS = {
 @given(data=st.data())
 def test_parameter_values_follow_their_declaration(case: str, data: st.DataObject) -> None:
     """Allowed values (within min/max), open ranges, exact decimals and text."""
-    from partybuild_rules.policy.pack import parameter_value as read
+    from partybuild_rules.policy.pack_files import parameter_value as read
 
     spec = SPECS[case]
     value = data.draw(parameter_value(spec))

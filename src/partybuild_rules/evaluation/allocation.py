@@ -34,7 +34,8 @@ from ..domain.model import Dataset, ResidentUnit, SubjectKind
 from ..domain.money import to_decimal
 from ..domain.outcomes import Allocation, Provenance, RuleKind
 from ..policy.documents import Rule
-from ..policy.pack import Pack, rule_dependencies
+from ..policy.pack import Pack
+from ..policy.pack_checks import rule_dependencies
 
 __all__ = ["Move", "allocation_outcomes", "allocation_problems", "balance_moves", "neighbours_of"]
 

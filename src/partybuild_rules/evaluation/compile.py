@@ -18,7 +18,7 @@ from ..domain.model import SubjectKind
 from ..domain.money import to_decimal
 from ..domain.periods import Granularity
 from ..policy.documents import Condition, EventFilter, GeneralStreak, Rule, RuleKind, ScoreItem
-from ..policy.pack import rule_stages
+from ..policy.pack_checks import rule_stages
 from .measures import Leaf, engine_condition, leaves_of
 from ..policy.expr import names as formula_names
 from ..policy.expr import parse_expr

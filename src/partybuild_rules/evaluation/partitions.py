@@ -30,7 +30,8 @@ from pydantic import TypeAdapter
 from ..domain.model import Dataset, SubjectKind
 from ..domain.outcomes import Outcome, Result
 from ..policy.documents import RuleKind
-from ..policy.pack import Pack, rule_dependencies
+from ..policy.pack import Pack
+from ..policy.pack_checks import rule_dependencies
 from .compile import Program, compile_pack
 from .engines.base import resolve_engine
 from .evaluator import Evaluator, Progress, Share

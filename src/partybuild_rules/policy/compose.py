@@ -23,22 +23,16 @@ from ..domain.model import SubjectKind
 from .declarations import EventTypeSpec, FieldSpec
 from .documents import DatedValue, Manifest, ParameterSpec, Rule, _Doc
 from .loader import Document, suggestion, validation_problems
-from .pack import (
-    Origin,
-    deadline_problems,
-    Pack,
+from .pack import Origin, Pack, ParamValue, RuleEntry, TestSetup, declarations_for
+from .pack_checks import deadline_problems, rule_problems
+from .pack_files import (
     PackFiles,
-    ParamValue,
-    RuleEntry,
-    TestSetup,
     apply_overrides_from,
-    declarations_for,
     declared_values,
     exclusive_spans,
     parameter_value,
     read_manifest,
     read_rules,
-    rule_problems,
 )
 from .dated import Dated, dated_values
 from .registry import PKG, find_pack

@@ -1,7 +1,8 @@
 """The policy documents: a pack manifest with named parameters, and rule files.
 
 These models describe what a policy officer writes. They check shape and types only; checks that
-need the whole pack (parameter references, tier tables, rule ids) are stages in ``policy/pack.py``.
+need the whole pack (parameter references, tier tables, rule ids) are stages in
+``policy/pack_checks.py``.
 """
 
 from __future__ import annotations
