@@ -44,7 +44,8 @@ from ..domain.outcomes import (
 )
 from ..evaluation.evaluator import Evaluator
 from ..policy.cases import Case, CaseFile, Expect, ExpectNone
-from ..policy.loader import Document, read_document, suggestion, validation_problems
+from ..policy.loader import Document, read_document
+from ..policy.validation import suggestion, validation_problems
 from ..policy.compose import as_tested
 from ..policy.pack import Pack
 from .explain import headline

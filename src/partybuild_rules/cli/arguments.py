@@ -14,7 +14,7 @@ from .. import __version__
 from ..domain.errors import Problem
 from ..evaluation.engines.base import ENGINES, ENV_VAR
 from ..policy.limits import DEFAULT_LIMITS, Limits
-from ..policy.loader import suggestion
+from ..policy.validation import suggestion
 
 __all__ = [
     "Exit", "UsageError", "UsageProblem", "needs_output", "pairs", "parser", "reading_limits", "spread",

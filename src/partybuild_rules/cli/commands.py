@@ -13,7 +13,7 @@ from ..data.resources import bundled_dataset, bundled_pack
 from ..domain.errors import DataError, PolicyError, Problem
 from ..domain.model import Dataset
 from ..evaluation.evaluator import Evaluator
-from ..policy.loader import suggestion
+from ..policy.validation import suggestion
 from ..policy.pack import Pack, load_pack
 from ..reports.text import summary, to_csv, to_json
 from .arguments import Exit, UsageError, needs_output, pairs, reading_limits, spread, writable

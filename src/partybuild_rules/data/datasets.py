@@ -16,7 +16,8 @@ from ..domain.integrity import integrity_problems
 from ..domain.model import Coverage, Dataset
 from ..policy.declarations import declaration_problems
 from ..policy.limits import DEFAULT_LIMITS, Limits
-from ..policy.loader import Document, read_document, validation_problems
+from ..policy.loader import Document, read_document
+from ..policy.validation import validation_problems
 from ..policy.pack import Pack, declarations_for
 from .compact import read_compact
 from .resources import bundled_policies

@@ -101,7 +101,7 @@ class _Reader:
                 continue
             sheet = by_name.get(name) or by_name.get(name.strip())
             if sheet is None:
-                from ..policy.loader import suggestion
+                from ..policy.validation import suggestion
 
                 known = [s.name for s in self.sheets]
                 self.problem(f"unknown sheet `{name}`", name, index, code="sheet",
@@ -164,7 +164,7 @@ class _Reader:
                 continue
             column = known.get(text)
             if column is None:
-                from ..policy.loader import suggestion
+                from ..policy.validation import suggestion
 
                 self.problem(f"unknown header `{text}`", name, index, 1, n, text, code="header",
                              help=suggestion(text, [c.header for c in sheet.columns])

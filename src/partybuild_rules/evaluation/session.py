@@ -35,7 +35,8 @@ from ..domain.model import (
 )
 from ..domain.outcomes import Result, sorted_outcomes
 from ..policy.declarations import Declarations, _check_values
-from ..policy.loader import Document, validation_problems
+from ..policy.loader import Document
+from ..policy.validation import validation_problems
 from ..policy.pack import Pack, declarations_for
 from .engines.base import resolve_engine
 from .evaluator import Evaluator

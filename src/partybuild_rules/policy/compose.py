@@ -22,7 +22,8 @@ from ..domain.errors import PolicyError, Problem, Span
 from ..domain.model import SubjectKind
 from .declarations import EventTypeSpec, FieldSpec
 from .documents import DatedValue, Manifest, ParameterSpec, Rule, _Doc
-from .loader import Document, suggestion, validation_problems
+from .loader import Document
+from .validation import suggestion, validation_problems
 from .pack import Origin, Pack, ParamValue, RuleEntry, TestSetup, declarations_for
 from .pack_checks import deadline_problems, rule_problems
 from .pack_files import (

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from ..domain.model import CORE_EVENT_TYPES, Dataset, PackEvent, SubjectKind
 from ..domain.money import FEN, to_decimal
-from .loader import suggestion
+from .validation import suggestion
 
 __all__ = [
     "AttributeSpec",

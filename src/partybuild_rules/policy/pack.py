@@ -19,7 +19,8 @@ from ..domain.model import SubjectKind
 from .dated import Dated
 from .declarations import Declarations, EventTypeSpec, FieldSpec
 from .documents import ParameterSpec, Rule
-from .loader import Document, suggestion
+from .loader import Document
+from .validation import suggestion
 from .pack_checks import deadline_problems
 
 __all__ = [

@@ -19,7 +19,8 @@ from .documents import SUBJECT_FIELDS, Manifest, ParameterSpec, Rule, RuleKind
 from .expr import attributes as formula_attributes
 from .expr import names as formula_names
 from .expr import parse_expr
-from .loader import Document, suggestion
+from .loader import Document
+from .validation import suggestion
 
 if TYPE_CHECKING:  # the pack module builds on this one
     from .pack import ParamValue, RuleEntry

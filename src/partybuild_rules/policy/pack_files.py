@@ -22,7 +22,8 @@ from ..domain.money import FEN, to_decimal
 from .dated import Dated, dated_values
 from .documents import Manifest, ParameterSpec, RuleFile
 from .limits import DEFAULT_LIMITS, Limits
-from .loader import Document, read_document, suggestion, validation_problems
+from .loader import Document, read_document
+from .validation import suggestion, validation_problems
 from .pack import (
     BandRow,
     BandTable,
