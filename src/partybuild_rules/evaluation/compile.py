@@ -17,7 +17,8 @@ from ..domain.errors import PolicyError, Problem
 from ..domain.model import SubjectKind
 from ..domain.money import to_decimal
 from ..domain.periods import Granularity
-from ..policy.documents import Condition, EventFilter, GeneralStreak, Rule, RuleKind, ScoreItem
+from ..policy.conditions import Condition, EventFilter, GeneralStreak
+from ..policy.documents import Rule, RuleKind, ScoreItem
 from ..policy.pack_checks import rule_stages
 from .measures import Leaf, engine_condition, leaves_of
 from ..policy.expr import names as formula_names

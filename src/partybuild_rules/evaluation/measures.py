@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any, Callable, Mapping
 
 from ..domain.money import to_decimal
-from ..policy.documents import BOUND_NAMES, AttributeTest, Condition, OutcomeTest
+from ..policy.conditions import BOUND_NAMES, AttributeTest, Condition, OutcomeTest
 from ..policy.pack import Pack, ParamValue
 
 __all__ = ["Leaf", "leaves_of", "engine_condition", "holds", "scaled", "bound_value"]

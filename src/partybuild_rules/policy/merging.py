@@ -16,7 +16,8 @@ from pydantic import ValidationError
 from ..domain.errors import Problem, Span
 from ..domain.model import SubjectKind
 from .declarations import EventTypeSpec, FieldSpec
-from .documents import DatedValue, Manifest, ParameterSpec, Rule, _Doc
+from .doc_base import Doc
+from .documents import DatedValue, Manifest, ParameterSpec, Rule
 from .loader import Document
 from .validation import suggestion, validation_problems
 from .pack import Origin, Pack, ParamValue, RuleEntry, TestSetup, declarations_for
@@ -27,7 +28,7 @@ from .dated import Dated, dated_values
 __all__ = ["composed", "extended"]
 
 
-class _Override(_Doc):
+class _Override(Doc):
     """A ``parameters:`` entry of an extending pack that changes the base's value, not its spec."""
 
     default: Union[int, str, None] = None

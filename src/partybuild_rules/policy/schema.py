@@ -26,8 +26,8 @@ from pydantic_core import core_schema
 
 from ..domain import money
 from ..domain.model import Dataset
-from . import documents as policy
 from .cases import CaseFile
+from .doc_base import number_or_parameter
 from .documents import Manifest, RuleFile
 from .schema_docs import BOUND_DOCS, DATASET_DOCS, ENUM_LABELS, POLICY_DOCS
 
@@ -57,7 +57,7 @@ class _Generator(GenerateJsonSchema):
     def function_before_schema(self, schema: core_schema.BeforeValidatorFunctionSchema) -> dict[str, Any]:
         function = schema["function"]["function"]
         special: dict[Callable[..., Any], dict[str, Any]] = {
-            policy._value: {
+            number_or_parameter: {
                 "anyOf": [
                     {"type": "number"},
                     {"type": "string", "pattern": _PARAM},
