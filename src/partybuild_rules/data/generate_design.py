@@ -1,12 +1,10 @@
 """What one synthetic block is made of, written down as constants: its counts as the public report
-gives them, the exceptions designed into it for the rules to find, the words its names and titles
-are drawn from, and the tier floors its scores aim at. The code that draws the city from them is
-in ``generate_city`` and ``generate_events``.
+gives them, the exceptions designed into it for the rules to find, and the words its names and
+titles are drawn from. The code that draws the city from them is in ``generate_city`` and
+``generate_events``.
 """
 
 from __future__ import annotations
-
-from decimal import Decimal
 
 __all__ = [
     # the counts of one block
@@ -20,8 +18,6 @@ __all__ = [
     "CITIES", "COMMUNITY_NAMES", "SURNAMES", "GIVEN", "GOVERNMENT", "INSTITUTIONS", "ENTERPRISES",
     "OTHER_UNITS", "BRANDS", "TRADES", "THEME_DAYS", "COLLECTIVES", "LESSONS", "VOLUNTEERING_ALL_YEAR",
     "VOLUNTEERING_WINTER", "VOLUNTEERING_SUMMER", "STAFF_MEETINGS", "AGREED_ITEMS", "FINDINGS",
-    # tiers and scores
-    "TIER_FLOORS", "TIER_BANDS", "DAILY_WEIGHT", "YEAR_END_WEIGHT", "TENTH",
 ]
 
 # --- The counts of one block, as the report gives them -------------------------------------
@@ -193,14 +189,3 @@ FINDINGS = (
     "主题党日活动开展不经常", "党建阵地标识不规范", "组织生活会会前谈心谈话不充分",
     "发展党员程序材料不全", "党员教育管理台账缺失", "联席会议议定事项未跟踪落实",
 )
-
-TIER_FLOORS: tuple[tuple[str, Decimal], ...] = (
-    ("好", Decimal(90)), ("较好", Decimal(80)), ("一般", Decimal(60)), ("差", Decimal(0)),
-)
-# where a subject's scores centre, in tenths of a point, for each target tier
-TIER_BANDS: dict[str, tuple[int, int]] = {
-    "好": (905, 970), "较好": (810, 890), "一般": (620, 780), "差": (450, 580),
-}
-DAILY_WEIGHT = Decimal("0.4")
-YEAR_END_WEIGHT = Decimal("0.6")
-TENTH = Decimal("0.1")
