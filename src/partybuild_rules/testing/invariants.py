@@ -54,9 +54,11 @@ from ._search import (
     reduce_overrides,
     search,
 )
-from .strategies import (
+from ._draw import (
     _Draw,
     _strategy,
+)
+from .strategies import (
     add_event,
     counted_event,
     dataset_dict,
