@@ -58,14 +58,16 @@ from ._draw import (
     _Draw,
     _strategy,
 )
-from .strategies import (
+from ._raw_datasets import (
     add_event,
     counted_event,
     dataset_dict,
+    subject_ids,
+)
+from .strategies import (
     datasets,
     datasets_for_rules,
     parameter_overrides,
-    subject_ids,
     tier_names,
 )
 
