@@ -58,6 +58,9 @@ from ._draw import (
     _Draw,
     _strategy,
 )
+from ._parameters import (
+    parameter_overrides,
+)
 from ._raw_datasets import (
     add_event,
     counted_event,
@@ -67,7 +70,6 @@ from ._raw_datasets import (
 from .strategies import (
     datasets,
     datasets_for_rules,
-    parameter_overrides,
     tier_names,
 )
 
