@@ -54,6 +54,9 @@ from ._search import (
     reduce_overrides,
     search,
 )
+from ._datasets import (
+    datasets,
+)
 from ._draw import (
     _Draw,
     _strategy,
@@ -68,7 +71,6 @@ from ._raw_datasets import (
     subject_ids,
 )
 from .strategies import (
-    datasets,
     datasets_for_rules,
     tier_names,
 )
