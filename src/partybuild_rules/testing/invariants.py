@@ -70,7 +70,7 @@ from ._raw_datasets import (
     dataset_dict,
     subject_ids,
 )
-from .strategies import (
+from ._steering import (
     datasets_for_rules,
     tier_names,
 )
