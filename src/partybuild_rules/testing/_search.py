@@ -18,7 +18,7 @@ from ..domain.model import Dataset
 from ..domain.outcomes import Result
 from ..evaluation.evaluator import Evaluator
 from ..policy.pack import Pack
-from .strategies import Size
+from ._draw import Size
 
 __all__ = ["Budget", "Engines", "EvaluateFn", "Found", "Progress", "reduce_dataset", "reduce_overrides", "search"]
 

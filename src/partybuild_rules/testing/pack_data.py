@@ -20,10 +20,11 @@ from ..domain.money import to_decimal
 from ..policy.declarations import FieldSpec, OneOf, RefTo
 from ..policy.documents import Condition, Rule
 from ..policy.pack import BandTable, Pack
+from ._draw import _Draw
 
 __all__ = ["add_pack_data", "steer_condition", "pack_event", "field_value"]
 
-Draw = Any  # strategies._Draw (kept untyped here to avoid a circular import)
+Draw = _Draw
 _SECTION = {SubjectKind.MEMBER: "members", SubjectKind.UNIT: "units", SubjectKind.COMMUNITY: "communities"}
 
 
