@@ -226,7 +226,7 @@ def load_pack(
     another is loaded with its base. A list of paths loads several packs as one
     (:func:`~partybuild_rules.policy.compose.compose`). ``overrides`` is a mapping of parameter
     values or a YAML file of them."""
-    from .compose import load_packs  # composition builds on this module and its readers
+    from .compose import load_packs  # composition builds on this module's types
 
     paths = [path] if isinstance(path, (str, Path)) else list(path)
     return load_packs(paths, overrides)
