@@ -127,7 +127,7 @@ def expected_months(monthly: Decimal, holdings: list[tuple[date, date | None]]) 
     result = []
     for month in range(1, 13):
         days_in_month = calendar.monthrange(YEAR, month)[1]
-        first, last = date(YEAR, month, 1), date(YEAR, month, days_in_month)
+        first = date(YEAR, month, 1)
         days = {first + timedelta(days=n) for n in range(days_in_month)}
         held = len({day for day in days for start, end in holdings if start <= day <= (end or LAST)})
         if held:

@@ -9,12 +9,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from partybuild_rules import Dataset, bundled_dataset, explain_subject
-from partybuild_rules.analysis.audit import append_record
+from partybuild_rules import bundled_dataset, explain_subject
 from partybuild_rules.cli import Exit, main
 from partybuild_rules.evaluation.evaluator import Evaluator
 

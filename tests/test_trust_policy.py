@@ -80,7 +80,7 @@ def test_huge_deadline_days_are_refused_before_evaluating(tmp_path: Path) -> Non
     """`rectification_days: 3000000` (its `max` removed) ended in an OverflowError."""
     folder = copy_pack(tmp_path)
     edit(folder, "pack.yaml", "    max: 365\n", "")
-    text = edit(folder, "pack.yaml", "    default: 30\n", "    default: 3000000\n")
+    edit(folder, "pack.yaml", "    default: 30\n", "    default: 3000000\n")
     (problem,) = problems_of(folder)
     assert problem.message == "rule `R7.rectification-overdue`: a deadline 3000000 days on is more than 36500 days"
     assert problem.span is not None and problem.span.file.endswith("reprimand.yaml") and problem.span.line > 0
