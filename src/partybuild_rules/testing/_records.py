@@ -1,5 +1,5 @@
-"""One strategy for every record and event of the domain, each a builder drawing through a
-:class:`~partybuild_rules.testing._draw._Draw` that :func:`~partybuild_rules.testing.datasets`
+"""One strategy for every record and event of the domain, each over a builder (drawing through a
+:class:`~partybuild_rules.testing._draw._Draw`) that :func:`~partybuild_rules.testing.datasets`
 shares, and the names and kinds they draw from."""
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ their declared constraints. See ``docs/consistency.md`` for what each invariant 
 This module is the public face of the checks; they live in private modules by kind:
 ``_results`` (the results and what the searches share), ``_independence_checks`` (order,
 idempotence, partition), ``_declared_checks`` (monotone rules, exclusive pairs),
-``_money_checks`` and ``_structure_checks`` (tier tables, band tables, reachability).
+``_structure_checks`` (tier tables, band tables, reachability) and ``_money_checks``.
 """
 
 from __future__ import annotations
