@@ -1,5 +1,5 @@
 """The commands, one function each: read the arguments, call the public API, write the result.
-Each returns its exit code; problems are raised and rendered by :func:`..cli.main`."""
+Each returns its exit code; problems are raised and rendered by :func:`partybuild_rules.cli.main`."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from ..data.resources import bundled_dataset, bundled_pack
 from ..domain.errors import DataError, PolicyError, Problem
 from ..domain.model import Dataset
 from ..evaluation.evaluator import Evaluator
-from ..policy.validation import suggestion
 from ..policy.pack import Pack, load_pack
+from ..policy.validation import suggestion
 from ..reports.text import summary, to_csv, to_json
 from .arguments import Exit, UsageError, needs_output, pairs, reading_limits, spread, writable
 from .terminal import atomically, check_progress, emit, evaluation_progress, show_warnings, words, working
