@@ -20,8 +20,8 @@ from .dated import Dated
 from .declarations import Declarations, EventTypeSpec, FieldSpec
 from .documents import ParameterSpec, Rule
 from .loader import Document
-from .validation import suggestion
 from .pack_checks import deadline_problems
+from .validation import suggestion
 
 __all__ = [
     "BandRow", "BandTable", "InForce", "LookupTable", "Origin", "Pack", "ParamValue", "RuleEntry",
