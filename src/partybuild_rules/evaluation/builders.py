@@ -52,7 +52,8 @@ class OutcomeBuilder:
 
     def __init__(self, pack: Pack, program: Program) -> None:
         self.pack = pack
-        self._by_qid = {q.qid: q for q in program.queries}
+        self.queries = {q.qid: q for q in program.queries}
+        """The program's queries by id (the evaluator reads them here too)."""
         personal = pack.declarations.personal()
         self._hidden = {q.qid: hidden_fields(q, personal) for q in program.queries}
         """Per query, the fact fields provenance leaves out: the engine's own, and personal values."""
@@ -83,7 +84,7 @@ class OutcomeBuilder:
 
     def build(self, index: Index, fired: Fired) -> Any:
         """The outcome of one firing, with its provenance."""
-        query = self._by_qid[fired.rule.qid]
+        query = self.queries[fired.rule.qid]
         rule = query.rule
         first = next(iter(fired.facts.values()))
         subject = index.subject(query.subject, first["s"])

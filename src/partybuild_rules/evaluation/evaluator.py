@@ -66,9 +66,9 @@ class Evaluator:
         self.engine: str = resolve_engine(engine)
         self.program: Program = compile_pack(pack)
         self._engine = open_engine(self.program, self.engine)
-        self._by_qid = {q.qid: q for q in self.program.queries}
         self.outcomes = OutcomeBuilder(pack, self.program)
         """Makes each firing's outcome (:mod:`.builders`)."""
+        self._by_qid = self.outcomes.queries
         self._filter = FactFilter(self.program)
 
     def hidden(self, query: Query) -> set[str]:
