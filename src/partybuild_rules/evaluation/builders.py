@@ -25,6 +25,7 @@ from ..domain.outcomes import (
     Provenance,
     Reprimand,
     RuleKind,
+    built,
 )
 from ..domain.periods import Period
 from ..policy.dated import dated_allowance
@@ -68,7 +69,11 @@ class OutcomeBuilder:
         }
         self._dated = {rule.id: [n for n in parameters_of(pack, rule) if n in pack.dated] for rule in pack.rules}
         self._citations = {q.rule.id: self._citation(q.rule) for q in program.queries}
-        """Per rule, what its outcomes cite but for the facts (the pack's alone)."""
+        """Per rule, what its outcomes cite but for the facts and parameters (the pack's alone)."""
+        self._parameters_shown = {
+            q.rule.id: {k: pack.shown(k) for k in self._parameters_used.get(q.rule.id, {})} for q in program.queries
+        }
+        """Per rule, the values of the parameters it uses, as shown (each outcome has its own copy)."""
         self._builders: dict[RuleKind, _Build] = {
             RuleKind.EVALUATION: self._evaluation,
             RuleKind.COMMENDATION: self._commendation,
@@ -89,8 +94,10 @@ class OutcomeBuilder:
         first = next(iter(fired.facts.values()))
         subject = index.subject(query.subject, first["s"])
         hidden = self._hidden[query.qid]
-        provenance = Provenance(
+        provenance = built(
+            Provenance,
             **self._citations[rule.id],
+            parameters=dict(self._parameters_shown[rule.id]),
             facts=tuple(
                 {"pattern": alias, **{k: v for k, v in fact.items() if k not in hidden}}
                 for alias, fact in fired.facts.items()
@@ -113,24 +120,24 @@ class OutcomeBuilder:
     @staticmethod
     def _evaluation(query: Query, fired: Fired, fact: Fact, subject: Subject, common: dict[str, Any],
                     index: Index) -> Evaluation:
-        return Evaluation(score=fact["score"], tier=fired.rule.variant, rating=query.rule.rating, **common)
+        return built(Evaluation, score=fact["score"], tier=fired.rule.variant, rating=query.rule.rating, **common)
 
     @staticmethod
     def _commendation(query: Query, fired: Fired, fact: Fact, subject: Subject, common: dict[str, Any],
                       index: Index) -> Commendation:
-        return Commendation(title="、".join(m.measure for m in query.rule.then), **common)
+        return built(Commendation, title="、".join(m.measure for m in query.rule.then), **common)
 
     def _compliance(self, query: Query, fired: Fired, fact: Fact, subject: Subject, common: dict[str, Any],
                     index: Index) -> ComplianceFinding:
         count, required = self._counted(query, fact)
         rule = query.rule
-        return ComplianceFinding(finding=rule.finding or rule.title, count=count, required=required, **common)
+        return built(ComplianceFinding, finding=rule.finding or rule.title, count=count, required=required, **common)
 
     def _reprimand(self, query: Query, fired: Fired, fact: Fact, subject: Subject, common: dict[str, Any],
                    index: Index) -> Reprimand:
         on = date.fromisoformat(fact["deadline"]) if "deadline" in fact else None
-        return Reprimand(
-            measures=tuple(self._measures(index, query, subject, fact, on)), on=on,
+        return built(
+            Reprimand, measures=tuple(self._measures(index, query, subject, fact, on)), on=on,
             since=fact.get("start"), **common,
         )
 
@@ -156,8 +163,8 @@ class OutcomeBuilder:
                 attrs={**subject.fields, **index.attributes(subject)}, tables=PackTables(self.pack),
             )
         money = Charge if rule.kind is RuleKind.CHARGE else Allowance
-        return money(
-            amount=amount, full_amount=round_to(full, unit), days_held=held, days_in_period=total,
+        return built(
+            money, amount=amount, full_amount=round_to(full, unit), days_held=held, days_in_period=total,
             payee=subject.name, role=fact.get("role"), role_community=fact.get("role_community"),
             basis=basis, **common,
         )
@@ -165,7 +172,7 @@ class OutcomeBuilder:
     # -- their parts ------------------------------------------------------------------------
 
     def _citation(self, rule: Any) -> dict[str, Any]:
-        """What a rule's outcomes cite, but for the facts: the same for all of them."""
+        """What a rule's outcomes cite, but for the facts and parameters: the same for all of them."""
         span = self.pack.spans.get(rule.id)
         origin = self.pack.origin(rule.id)
         return dict(
@@ -176,7 +183,6 @@ class OutcomeBuilder:
             file=self._files.get(rule.id, ""),
             line=span.line if span else 0,
             source=rule.source,
-            parameters={k: self.pack.shown(k) for k in self._parameters_used.get(rule.id, {})},
         )
 
     def _measures(
@@ -192,7 +198,7 @@ class OutcomeBuilder:
             if measure.deadline_days is not None:
                 days = int(bound_value(self.pack, measure.deadline_days))
                 deadline = (on or date(index.year, 12, 31)) + timedelta(days=days)
-            yield Measure(measure=measure.measure, target=target, revoke=measure.revoke, deadline=deadline)
+            yield built(Measure, measure=measure.measure, target=target, revoke=measure.revoke, deadline=deadline)
 
     def _counted(self, query: Query, fact: Fact) -> tuple[int, int]:
         """A compliance finding's count and the number required: the first count of the rule."""
