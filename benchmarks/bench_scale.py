@@ -9,10 +9,11 @@ library (import, load the bundled pack, ``load_dataset`` — with ``compact=True
 ``partybuild-rules evaluate`` reads — and ``evaluate``) and the reference
 (``benchmarks/reference_evaluator.py``: ``json.load`` and one pass over the events) run on that
 same file, alternately, ``--runs`` times each, every run in a fresh process so that its peak
-memory is its own. Each run prints a JSON line; at the end come a Markdown table of the medians
-per scale, the ratios library ÷ reference, whether both gave the same outcomes (a digest of the
-sorted keys and amounts, every rule included), and the targets of the "Speed and scale" issue, met
-or not. Progress goes to stderr.
+memory is its own. The bytecode of both is written once before the runs, as an installed package
+has it, so that no run compiles modules while it imports them. Each run prints a JSON line; at
+the end come a Markdown table of the medians per scale, the ratios library ÷ reference, whether
+both gave the same outcomes (a digest of the sorted keys and amounts, every rule included), and
+the targets of the "Speed and scale" issue, met or not. Progress goes to stderr.
 
 Peak memory is the run's maximum resident set size from ``getrusage``: ``RUSAGE_SELF`` plus
 ``RUSAGE_CHILDREN`` (worker processes, if the library starts any; the largest one is counted
@@ -188,6 +189,20 @@ def child(*arguments: str) -> Run:
     return last
 
 
+def compile_bytecode() -> None:
+    """Write the bytecode of the library and of the reference before the runs, as ``pip install``
+    does: otherwise, run from a source checkout with ``PYTHONDONTWRITEBYTECODE`` set, every run
+    would compile the library's modules again while it imports them (about a tenth of a second,
+    which an installed library never pays). Finding the package does not import it."""
+    import compileall
+    import importlib.util
+
+    spec = importlib.util.find_spec("partybuild_rules")
+    for place in (spec.submodule_search_locations or []) if spec is not None else []:
+        compileall.compile_dir(place, quiet=2)
+    compileall.compile_file(str(HERE / "reference_evaluator.py"), quiet=2)
+
+
 def median(runs: list[Run], field: str) -> float:
     return float(statistics.median(r[field] for r in runs))
 
@@ -240,6 +255,7 @@ def main(argv: Iterable[str] | None = None) -> int:
         return 0
 
     began = time.perf_counter()
+    compile_bytecode()
     scales = list(dict.fromkeys(args.scales + ([100] if args.province else [])))
     library_options = ["--year", str(args.year)]
     if args.engine:

@@ -117,3 +117,16 @@ def test_the_benchmark_says_which_target_is_not_met_and_why(capsys: pytest.Captu
     assert "NOT met — why: the reference itself took 66.4 s" in verdict("- scale 100: end to end 73.6 s")
     assert verdict("- scale 100: peak 3.68 GiB < 4 GiB").endswith(": met")
     assert verdict("- scale 10: at least 100 times faster").endswith("115 times, met")
+
+
+def test_the_benchmark_writes_the_bytecode_before_it_times_imports() -> None:
+    bench = _benchmark_module("bench_scale")
+    reference = Path(bench.HERE) / "reference_evaluator.py"
+    spec = importlib.util.find_spec("partybuild_rules")
+    assert spec is not None and spec.submodule_search_locations
+    package = Path(next(iter(spec.submodule_search_locations)))
+    compiled = [Path(importlib.util.cache_from_source(str(p))) for p in (reference, package / "__init__.py")]
+    for path in compiled:
+        path.unlink(missing_ok=True)
+    bench.compile_bytecode()
+    assert all(path.exists() for path in compiled)
