@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 from datetime import date
 from decimal import Decimal
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -550,3 +551,45 @@ def test_allowed_values_are_not_held_to_the_range_of_the_value() -> None:
         parameter_value(spec, 9)
     with pytest.raises(ValueError, match="not one of"):
         parameter_value(spec, 4)
+
+
+def test_libyaml_and_pyyaml_read_every_bundled_yaml_file_alike() -> None:
+    """YAML is read with libyaml's parser where PyYAML has it (PyYAML's own parser only for a
+    document libyaml refuses): on every YAML file the project ships, both give the same data and
+    the same position for every value and key."""
+    import yaml
+
+    from partybuild_rules.policy import loader
+
+    if loader._FastLoader is None:
+        pytest.skip("PyYAML was built without libyaml here")
+    root = Path(__file__).resolve().parents[1]
+    files = sorted(p for folder in ("policies", "examples", "tests/packs") for p in (root / folder).rglob("*.y*ml"))
+    assert len(files) > 20
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        try:
+            py = loader._single_node(loader._NodeLoader, text)
+        except yaml.YAMLError:
+            continue  # a deliberately broken example: libyaml refuses it too, then PyYAML reads it
+        fast = loader._single_node(loader._FastLoader, text)
+
+        def walk(a: Any, b: Any, where: str) -> None:
+            assert type(a) is type(b) and a.tag == b.tag, where
+            assert (a.start_mark.line, a.start_mark.column) == (b.start_mark.line, b.start_mark.column), where
+            if isinstance(a, yaml.ScalarNode):
+                assert (a.value, a.style or None) == (b.value, b.style or None), where  # plain: None or ""
+            elif isinstance(a, yaml.SequenceNode):
+                assert len(a.value) == len(b.value), where
+                for x, y in zip(a.value, b.value):
+                    walk(x, y, where)
+            else:
+                assert len(a.value) == len(b.value), where
+                for (k1, v1), (k2, v2) in zip(a.value, b.value):
+                    walk(k1, k2, where)
+                    walk(v1, v2, f"{where}:{k1.value}")
+
+        if py is None:
+            assert fast is None, path
+        else:
+            walk(py, fast, str(path))
