@@ -215,3 +215,46 @@ def test_a_reading_limit_can_be_raised_or_lowered_on_the_command_line() -> None:
     assert code == Exit.USAGE and "whole number" in err
     code, _, err = run("--lang", "en", "evaluate", "--limit", "max_bytes=0")
     assert code == Exit.USAGE and "positive whole number" in err
+
+
+def test_an_output_file_gets_the_permissions_of_any_new_file(tmp_path: Path) -> None:
+    """Outputs were created readable by their owner alone (0600), whatever the umask."""
+    import os
+    import stat
+
+    mask = os.umask(0o022)
+    try:
+        assert run("schema", "--dataset", "--output", str(tmp_path / "new.json"))[0] == Exit.OK
+        existing = tmp_path / "old.json"
+        existing.write_text("old")
+        existing.chmod(0o664)
+        assert run("schema", "--dataset", "--output", str(existing))[0] == Exit.OK
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "new.json").stat().st_mode) == 0o644
+    assert stat.S_IMODE(existing.stat().st_mode) == 0o664
+
+
+def test_an_output_link_is_followed_and_a_pipe_written_to(tmp_path: Path) -> None:
+    """`--output` naming a symbolic link replaced the link by a file, and naming something that is
+    not a regular file (`/dev/stdout`, a named pipe) replaced it by a file too."""
+    import os
+    import threading
+
+    real = tmp_path / "real.json"
+    real.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    assert run("schema", "--dataset", "--output", str(link))[0] == Exit.OK
+    assert link.is_symlink() and json.loads(real.read_text())["title"]
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_text()))
+    reader.start()
+    assert run("schema", "--dataset", "--output", str(pipe))[0] == Exit.OK
+    reader.join(timeout=30)
+    assert json.loads(received[0])["title"]
+    assert (pipe.stat().st_mode & 0o170000) == 0o010000  # still a pipe
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json", "pipe", "real.json"]

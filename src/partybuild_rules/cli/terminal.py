@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -111,15 +112,31 @@ def _write_text(path: Path, text: str) -> None:
 
 def atomically(output: Path, write: Callable[[Path], None]) -> None:
     """Write to a temporary file beside ``output`` and rename it: an interrupted run (Ctrl-C)
-    leaves no partial file, and an existing file is replaced only by a whole new one."""
-    handle, name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
+    leaves no partial file, and an existing file is replaced only by a whole new one, keeping its
+    permissions (a new file gets those the umask gives, as any other program's would). A symbolic
+    link keeps pointing where it did (its target is replaced), and what is not a regular file
+    (``/dev/stdout``, a named pipe) is written to directly: renaming over it would replace it."""
+    target = Path(os.path.realpath(output))
+    if target.exists() and not target.is_file():
+        write(target)
+        return
+    mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o666 & ~_umask()
+    # the temporary file ends as the output does, for writers that choose the format by the suffix
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".tmp{target.suffix}", dir=target.parent)
     os.close(handle)
     temporary = Path(name)
     try:
         write(temporary)
-        os.replace(temporary, output)
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it: set it straight back
+    os.umask(mask)
+    return mask
 
 
 MAX_WARNINGS_SHOWN = 20
