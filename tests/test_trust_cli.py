@@ -258,3 +258,57 @@ def test_an_output_link_is_followed_and_a_pipe_written_to(tmp_path: Path) -> Non
     assert json.loads(received[0])["title"]
     assert (pipe.stat().st_mode & 0o170000) == 0o010000  # still a pipe
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json", "pipe", "real.json"]
+
+
+@pytest.mark.parametrize("argv", [
+    ["warn", "--format", "html"], ["warn", "--format", "xlsx"], ["template"], ["convert", "absent.json"],
+    ["generate"], ["evaluate", "--format", "xlsx"],
+])
+def test_every_output_is_checked_before_any_work(tmp_path: Path, argv: list[str]) -> None:
+    """`warn`, `template` and `convert` wrote into a missing folder or onto a folder only at the end:
+    a raw `[Errno 2] No such file or directory` with exit 1 (and openpyxl's tracebacks on stderr)."""
+    data = ["--data", str(tmp_path / "absent.json")] if argv[0] in ("warn", "evaluate") else []
+    missing = tmp_path / "no" / "out.xlsx"
+    code, out, err = run(*argv, *data, "--output", str(missing))
+    assert code == Exit.USAGE and out == "" and "Traceback" not in err
+    assert f"`--output {missing}` 所在的文件夹 `{missing.parent}` 不存在" in err
+    code, _, err = run(*argv, *data, "--output", str(tmp_path))
+    assert code == Exit.USAGE and f"`--output {tmp_path}` 是文件夹，不是文件" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_audit_file_is_named_as_the_audit_option(tmp_path: Path) -> None:
+    missing = tmp_path / "no" / "audit.jsonl"
+    code, _, err = run("evaluate", "--audit", str(missing))
+    assert code == Exit.USAGE and f"`--audit {missing}` 所在的文件夹" in err
+
+
+@pytest.mark.parametrize("argv, name, message", [
+    (["template"], "t.json", "该命令写出的是 `.xlsx` 或 `.xlsm` 文件"),
+    (["generate"], "g.xlsx", "该命令写出的是 `.json` 或 `.yaml` 或 `.yml` 文件"),
+])
+def test_an_output_suffix_of_another_format_is_refused(tmp_path: Path, argv: list[str], name: str,
+                                                        message: str) -> None:
+    """`template --output t.json` wrote a workbook named .json, `generate --output g.xlsx` JSON
+    named .xlsx, which no program could then open."""
+    code, _, err = run(*argv, "--output", str(tmp_path / name))
+    assert code == Exit.USAGE and message in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_output_that_cannot_be_written_is_named_in_the_message(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failed write printed `[Errno 13] Permission denied: '.../.out.json.k2j1.tmp'`, naming a
+    temporary file the user never asked for, in English."""
+    import tempfile
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    output = tmp_path / "out.json"
+    code, _, err = run("schema", "--dataset", "--output", str(output))
+    assert code == Exit.INVALID
+    assert err == f"错误: 无法写入 `{output}`：Permission denied\n"
+    assert run("--lang", "en", "schema", "--dataset", "--output", str(output))[2] == (
+        f"error: cannot write `{output}`: Permission denied\n")

@@ -12,6 +12,7 @@ from ..domain.errors import DataError, EngineError, PolicyError, Problem
 from ..domain.messages import render_header
 from .arguments import Exit, UsageError, UsageProblem, parser
 from .commands import COMMANDS
+from .terminal import OutputError
 
 __all__ = ["main", "Exit"]
 
@@ -49,6 +50,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     except EngineError as error:
         err.write(("规则引擎错误" if args.lang == "zh" else "engine error") + f": {error}\n")
         return Exit.ENGINE
+    except OutputError as error:
+        label = "错误" if args.lang == "zh" else "error"
+        err.write(f"{label}: {Problem(str(error), None, 'output').render(args.lang)}\n")
+        return Exit.INVALID
     except OSError as error:
         err.write(("错误" if args.lang == "zh" else "error") + f": {error}\n")
         return Exit.INVALID

@@ -204,11 +204,22 @@ class UsageProblem(Exception):
         self.problem = problem
 
 
-def writable(output: Path | None) -> None:
-    """Refuse an output file whose folder does not exist before any work is done."""
-    if output is not None and not output.parent.is_dir():
-        raise UsageError([Problem(f"folder `{output.parent}` of `--output {output}` does not exist",
+def writable(output: Path | None, option: str = "--output", suffixes: Sequence[str] = ()) -> None:
+    """Refuse, before any work is done, an output file whose folder does not exist, a folder, and
+    (given ``suffixes``) a file whose suffix names another format than the one written."""
+    if output is None:
+        return
+    if not output.parent.is_dir():
+        raise UsageError([Problem(f"folder `{output.parent}` of `{option} {output}` does not exist",
                                   None, "usage", "create the folder first, or write elsewhere")])
+    if output.is_dir():
+        raise UsageError([Problem(f"`{option} {output}` is a folder, not a file", None, "usage",
+                                  f"name a file in it, e.g. {option} {output / ('result' + (suffixes[0] if suffixes else ''))}")])
+    if suffixes and output.suffix.lower() not in suffixes:
+        raise UsageError([Problem(
+            f"`{option} {output}`: this command writes {' or '.join(f'`{s}`' for s in suffixes)} files",
+            None, "usage", f"e.g. {option} {output.with_suffix(suffixes[0]).name}",
+        )])
 
 
 def pairs(items: list[str]) -> dict[str, str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Callable, TextIO
 
 from ..analysis.explain import AmbiguousSubject, explain_subject
-from ..data.datasets import load_dataset
+from ..data.datasets import LEDGER_SUFFIXES, load_dataset
 from ..data.resources import bundled_dataset, bundled_pack
 from ..domain.errors import DataError, PolicyError, Problem
 from ..domain.model import Dataset
@@ -50,7 +50,7 @@ def read_data(
 
 def evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
     writable(args.output)
-    writable(args.audit)
+    writable(args.audit, "--audit")
     needs_output(args)
     spread(args)
     # the events are held compactly (docs/scale.md); partitions are written from them as they are
@@ -126,11 +126,12 @@ def write_ledger_template(args: argparse.Namespace, out: TextIO, err: TextIO) ->
     from ..data.template import write_template
     from ..policy.pack import declarations_for
 
+    writable(args.output, suffixes=LEDGER_SUFFIXES)
     packs = [load_pack(args.policies)] if args.policies is not None else []
     declared, problems = declarations_for(packs)
     if problems:
         raise PolicyError(problems)
-    write_template(args.output, ledger_schema(declared))
+    atomically(args.output, lambda path: write_template(path, ledger_schema(declared)))
     if not args.quiet:
         err.write(words(args, f"已写入台账模板：{args.output}", f"wrote the ledger template {args.output}") + "\n")
     return Exit.OK
@@ -139,9 +140,10 @@ def write_ledger_template(args: argparse.Namespace, out: TextIO, err: TextIO) ->
 def convert(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
     from ..data.convert import write_dataset_file
 
+    writable(args.output)
     data = read_data(args, args.source, err)
     with working(args, err, words(args, f"写入 {args.output.name}", f"writing {args.output.name}")):
-        write_dataset_file(args.output, data)
+        atomically(args.output, lambda path: write_dataset_file(path, data))
     if not args.quiet:
         err.write(words(args, f"已写入 {args.output}：{len(data.events)} 个事件",
                          f"wrote {args.output}: {len(data.events)} events") + "\n")
@@ -152,15 +154,16 @@ def warn(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
     from ..analysis.warnings import early_warnings
     from ..reports.warnings import warnings_csv, warnings_html, warnings_json, warnings_table, warnings_xlsx
 
+    writable(args.output)
     needs_output(args)
     pack, data, _ = load_inputs(args, err)
     as_of = args.as_of or data.covers.end
     report = early_warnings(pack, data, as_of, within_days=args.within, engine=args.engine)
     lang = args.lang
     if args.format == "xlsx":
-        warnings_xlsx(args.output, report, lang)
+        atomically(args.output, lambda path: warnings_xlsx(path, report, lang))
     elif args.format == "html":
-        Path(args.output).write_text(warnings_html(report, lang), encoding="utf-8")
+        emit(warnings_html(report, lang), args.output, out)
     elif args.format == "json":
         emit(warnings_json(report), args.output, out)
     elif args.format == "csv":
@@ -253,7 +256,8 @@ def show_diff(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
 def write_generated(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
     from ..data.generate import generate, write_dataset
 
-    writable(args.output)
+    # a generated dataset is JSON (also read as YAML); an Excel ledger is made from it by `convert`
+    writable(args.output, suffixes=(".json", ".yaml", ".yml"))
     data = generate(scale=args.scale, seed=args.seed, year=args.year)
     atomically(args.output, lambda path: write_dataset(path, data))
     counts = {name: len(data[name]) for name in ("units", "members", "events")}

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator, TextIO
 from ..evaluation.evaluator import Progress
 
 __all__ = [
-    "MAX_WARNINGS_SHOWN", "atomically", "check_progress", "emit", "evaluation_progress", "show_warnings",
+    "MAX_WARNINGS_SHOWN", "OutputError", "atomically", "check_progress", "emit", "evaluation_progress", "show_warnings",
     "words", "working",
 ]
 
@@ -116,7 +116,22 @@ def atomically(output: Path, write: Callable[[Path], None]) -> None:
     permissions (a new file gets those the umask gives, as any other program's would). A symbolic
     link keeps pointing where it did (its target is replaced), and what is not a regular file
     (``/dev/stdout``, a named pipe) is written to directly: renaming over it would replace it."""
-    target = Path(os.path.realpath(output))
+    try:
+        _replace(Path(os.path.realpath(output)), write)
+    except OSError as error:  # a full disk, a folder one may not write in, ...
+        raise OutputError(output, error.strerror or str(error)) from None
+
+
+class OutputError(Exception):
+    """An output file could not be written (exit 1); ``reason`` says why, as the system did."""
+
+    def __init__(self, output: Path, reason: str) -> None:
+        super().__init__(f"cannot write `{output}`: {reason}")
+        self.output = output
+        self.reason = reason
+
+
+def _replace(target: Path, write: Callable[[Path], None]) -> None:
     if target.exists() and not target.is_file():
         write(target)
         return

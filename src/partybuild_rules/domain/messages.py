@@ -27,7 +27,8 @@ _WHAT = {
 }
 
 # (English pattern, Chinese template). ``{n}`` is the n-th group as written; ``{n!t}`` is the n-th
-# group translated in turn (for nested messages); ``{n!w}`` maps a record kind to Chinese.
+# group translated in turn (for nested messages); ``{n!w}`` maps a record kind to Chinese; ``{n!o}``
+# writes the English ``or`` of a list of choices as 或.
 _TEMPLATES: list[tuple[str, str]] = [
     (r"`--limit (.+)`: no limit is called `(.+)`", "`--limit {0}`：没有名为 `{1}` 的限制"),
     (r"`--limit (.+)`: the value must be a whole number", "`--limit {0}`：取值必须是整数"),
@@ -297,14 +298,18 @@ _TEMPLATES: list[tuple[str, str]] = [
     (r"expected ids, got `(.*)`", "应当是编号，实际为 `{0}`"),
     (r"unknown (joint meeting|inspection) `(.+)`", "未知的{0!w} `{1}`"),
     (r"cannot write a dataset as `(.+)`", "无法把数据集写成 `{0}` 格式"),
-    (r"write it as (.+)", "请写成 {0}"),
+    (r"write it as (.+)", "请写成 {0!o}"),
     (r"`--format (.+)` needs `--output FILE`", "`--format {0}` 需要 `--output 文件`"),
     (r"add e\.g\. --output (.+)", "请添加，例如 --output {0}"),
     (r"`--within (.+)` must not be negative", "`--within {0}` 不能为负数"),
     (r"as-of date (\S+) is before the recorded dates (\S+)\.\.(\S+)", "截至日期 {0} 早于数据的记录期间 {1}～{2}"),
     # --- command line ---------------------------------------------------------------------
-    (r"folder `(.+)` of `--output (.+)` does not exist", "`--output {1}` 所在的文件夹 `{0}` 不存在"),
+    (r"folder `(.+)` of `(--\S+) (.+)` does not exist", "`{1} {2}` 所在的文件夹 `{0}` 不存在"),
     (r"create the folder first, or write elsewhere", "请先创建该文件夹，或写到别处"),
+    (r"name a file in it, e\.g\. (.+)", "请给出其中的文件名，例如 {0}"),
+    (r"this command writes (.+) files", "该命令写出的是 {0!o} 文件"),
+    (r"e\.g\. (--\S+ .+)", "例如 {0}"),
+    (r"cannot write `(.+?)`: (.+)", "无法写入 `{0}`：{1}"),
     (r"`(.+)` names (\d+) subjects: (.+)", "`{0}` 对应 {1} 个对象：{2}"),
     (r"give one of these ids instead of the name", "请改用其中一个编号"),
     (r"audit record is incomplete: (.+)", "审计记录不完整：{0}"),
@@ -319,7 +324,7 @@ def _compiled() -> list[tuple[re.Pattern[str], str]]:
     return [(re.compile(f"^{pattern}$", re.DOTALL), template) for pattern, template in _TEMPLATES]
 
 
-_GROUP = re.compile(r"\{(\d+)(?:!([tw]))?\}")
+_GROUP = re.compile(r"\{(\d+)(?:!([two]))?\}")
 
 
 def translate(message: str, lang: Lang = "zh") -> str:
@@ -337,6 +342,8 @@ def translate(message: str, lang: Lang = "zh") -> str:
                     return translate(value, lang)
                 if ref.group(2) == "w":
                     return _WHAT.get(value, value)
+                if ref.group(2) == "o":
+                    return value.replace(" or ", " 或 ")
                 return value
 
             return _GROUP.sub(fill, template)
