@@ -312,3 +312,30 @@ def test_an_output_that_cannot_be_written_is_named_in_the_message(tmp_path: Path
     assert err == f"错误: 无法写入 `{output}`：Permission denied\n"
     assert run("--lang", "en", "schema", "--dataset", "--output", str(output))[2] == (
         f"error: cannot write `{output}`: Permission denied\n")
+
+
+@pytest.mark.parametrize("argv, zh, en", [
+    (["evaluate", "--engine", "foo"], "partybuild-rules evaluate: 错误: 参数 --engine：无效的取值 'foo'（可选：",
+     "partybuild-rules evaluate: error: argument --engine: invalid choice: 'foo'"),
+    (["warn", "--as-of", "2024-13-30"], "错误: 参数 --as-of：`2024-13-30` 不是日期（YYYY-MM-DD）",
+     "error: argument --as-of: `2024-13-30` is not a date (YYYY-MM-DD)"),
+    (["evaluate", "--year", "x"], "错误: 参数 --year：'x' 不是整数", "error: argument --year: invalid int value: 'x'"),
+    (["generate", "--scale", "0"], "错误: 参数 --scale：`0` 不在 1 到 100 之间", "`0` is not between 1 and 100"),
+    (["template"], "错误: 缺少必需的参数：--output", "error: the following arguments are required: --output"),
+    (["evaluate", "--bogus"], "错误: 无法识别的参数：--bogus", "error: unrecognized arguments: --bogus"),
+])
+def test_command_line_mistakes_read_in_chinese_by_default(capsys: pytest.CaptureFixture[str], argv: list[str],
+                                                          zh: str, en: str) -> None:
+    """argparse's messages were English whatever `--lang` said (`invalid choice: 'foo'`,
+    `invalid fromisoformat value: '2024-13-30'`)."""
+    code, out, err = run(*argv)
+    assert code == Exit.USAGE and out == "" and zh in err
+    code, out, err = run("--lang", "en", *argv)
+    assert code == Exit.USAGE and en in err and "错误" not in err
+
+
+@pytest.mark.parametrize("year", ["-5", "0"])
+def test_a_year_before_the_pack_reads_in_chinese(year: str) -> None:
+    """`--year -5` read `year -5 is outside the effective dates of pack ...` in English."""
+    code, _, err = run("evaluate", "--year", year)
+    assert code == Exit.INVALID and f"{year} 年不在政策包 `tongjiang` 的生效期间" in err

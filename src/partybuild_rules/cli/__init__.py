@@ -10,7 +10,7 @@ from typing import Sequence, TextIO
 
 from ..domain.errors import DataError, EngineError, PolicyError, Problem
 from ..domain.messages import render_header
-from .arguments import Exit, UsageError, UsageProblem, parser
+from .arguments import Exit, UsageError, UsageProblem, parser, requested_lang
 from .commands import COMMANDS
 from .terminal import OutputError
 
@@ -21,7 +21,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     """Run the command line; return the exit code (never raises for bad input)."""
     out = out or sys.stdout
     err = err or sys.stderr
-    command_line = parser()
+    command_line = parser(requested_lang(sys.argv[1:] if argv is None else argv))
     try:
         with redirect_stdout(out), redirect_stderr(err):  # argparse writes usage and help itself
             args = command_line.parse_args(argv)
