@@ -339,3 +339,16 @@ def test_a_year_before_the_pack_reads_in_chinese(year: str) -> None:
     """`--year -5` read `year -5 is outside the effective dates of pack ...` in English."""
     code, _, err = run("evaluate", "--year", year)
     assert code == Exit.INVALID and f"{year} 年不在政策包 `tongjiang` 的生效期间" in err
+
+
+@pytest.mark.parametrize("argv, zh", [
+    (["diff", "--base", "minimum_income=1270.00", "--new", "nosuch.yaml"],
+     "--new: `nosuch.yaml` 既不是已有的政策包文件夹或文件，也不是 `名称=值` 形式的参数覆盖"),
+    (["diff", "--base", "minimum_income=", "--new", "minimum_income=1300.00"], "--base: `minimum_income=` 没有给出取值"),
+    (["check", "--only", "nosuch"], "错误: 未知的检查项：nosuch；可用的检查项：tiers"),
+])
+def test_diff_sides_and_check_properties_read_in_chinese(argv: list[str], zh: str) -> None:
+    """A diff side that means nothing and an unknown `check --only` name were reported in English only."""
+    code, out, err = run(*argv)
+    assert code in (Exit.INVALID, Exit.USAGE) and out == "" and zh in err
+    assert "neither" not in err and "unknown properties" not in err and "has no value" not in err

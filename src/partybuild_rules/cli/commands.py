@@ -11,6 +11,7 @@ from ..analysis.explain import AmbiguousSubject, explain_subject
 from ..data.datasets import LEDGER_SUFFIXES, load_dataset
 from ..data.resources import bundled_dataset, bundled_pack
 from ..domain.errors import DataError, PolicyError, Problem
+from ..domain.messages import translate
 from ..domain.model import Dataset
 from ..evaluation.evaluator import Evaluator
 from ..policy.pack import Pack, load_pack
@@ -224,7 +225,7 @@ def run_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
             report = run_checks(pack, max_examples=examples, seconds=args.seconds, seed=args.seed,
                                 progress=progress, only=args.only, engine=args.engine)
         except ValueError as error:  # an unknown --only name
-            err.write(words(args, "错误", "error") + f": {error}\n")
+            err.write(words(args, "错误", "error") + f": {translate(str(error), args.lang)}\n")
             return Exit.USAGE
     out.write(render_report(report))
     return Exit.OK if report.ok else Exit.INVALID

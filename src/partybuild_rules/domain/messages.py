@@ -310,6 +310,22 @@ _TEMPLATES: list[tuple[str, str]] = [
     (r"this command writes (.+) files", "该命令写出的是 {0!o} 文件"),
     (r"e\.g\. (--\S+ .+)", "例如 {0}"),
     (r"cannot write `(.+?)`: (.+)", "无法写入 `{0}`：{1}"),
+    # --- diff sides and check properties -------------------------------------------------
+    (r"`(.+)` is neither an existing pack folder or file nor `name=value` overrides",
+     "`{0}` 既不是已有的政策包文件夹或文件，也不是 `名称=值` 形式的参数覆盖"),
+    (r"give a pack folder \(or its pack\.yaml\), a YAML/JSON file of `name: value` overrides, "
+     r"or inline `name=value\[,name=value\.\.\.\]`",
+     "请给出政策包文件夹（或其中的 pack.yaml）、写有 `名称: 值` 的 YAML/JSON 参数覆盖文件，"
+     "或直接写 `名称=值[,名称=值...]`"),
+    (r"folder `(.+)` has no `pack\.yaml`", "文件夹 `{0}` 中没有 `pack.yaml`"),
+    (r"overrides file `(.+)` should be a mapping `name: value`", "参数覆盖文件 `{0}` 应当是 `名称: 值` 形式的映射"),
+    (r"write one `name: value` per line, or put them under `parameters:`",
+     "每行写一个 `名称: 值`，或把它们都写在 `parameters:` 之下"),
+    (r"`(.+)=` has no value", "`{0}=` 没有给出取值"),
+    (r"parameter `(.+)` is given twice in `(.+)`", "参数 `{0}` 在 `{1}` 中给出了两次"),
+    (r"give each parameter once", "每个参数只给一次"),
+    (r"unknown properties: (.+); known: (.+) or a name such as `(.+)`",
+     "未知的检查项：{0}；可用的检查项：{1}，或形如 `{2}` 的名称"),
     # argparse's own messages, and those of the command line's argument types
     (r"argument ([^:]+): (.+)", "参数 {0}：{1!t}"),
     (r"invalid choice: (.+) \(choose from (.+)\)", "无效的取值 {0}（可选：{1}）"),
