@@ -296,6 +296,8 @@ _TEMPLATES: list[tuple[str, str]] = [
     (r"expected 是 or 否, got `(.*)`", "应当填“是”或“否”，实际为 `{0}`"),
     (r"expected a number, got `(.*)`", "应当是数字，实际为 `{0}`"),
     (r"expected ids, got `(.*)`", "应当是编号，实际为 `{0}`"),
+    (r"`(.+)` has more digits than Excel keeps \(15\): write it as text",
+     "`{0}` 的位数超过 Excel 能精确保存的 15 位：请把单元格设为文本格式后重新填写"),
     (r"unknown (joint meeting|inspection) `(.+)`", "未知的{0!w} `{1}`"),
     (r"cannot write a dataset as `(.+)`", "无法把数据集写成 `{0}` 格式"),
     (r"write it as (.+)", "请写成 {0!o}"),
