@@ -352,3 +352,26 @@ def test_diff_sides_and_check_properties_read_in_chinese(argv: list[str], zh: st
     code, out, err = run(*argv)
     assert code in (Exit.INVALID, Exit.USAGE) and out == "" and zh in err
     assert "neither" not in err and "unknown properties" not in err and "has no value" not in err
+
+
+SMALL = Path(__file__).resolve().parents[1] / "examples" / "small" / "dataset.yaml"
+
+
+@pytest.mark.parametrize("command", [["validate"], ["evaluate"], ["explain", "U0001"], ["warn"]])
+def test_a_rating_with_an_unknown_tier_is_located_in_the_file(tmp_path: Path, command: list[str]) -> None:
+    """A rating whose tier the pack does not know was reported as `示例社区（最小数据集）:
+    ratings[0]: ...`: the dataset's name, with no file, line or cell to find it by."""
+    text = SMALL.read_text(encoding="utf-8")
+    assert "{subject_kind: unit, subject: U0001, year: 2023, tier: 一般}" in text
+    path = tmp_path / "d.yaml"
+    path.write_text(text.replace("year: 2023, tier: 一般}", "year: 2023, tier: 优秀}"), encoding="utf-8")
+    line = next(n for n, row in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "优秀" in row)
+    code, _, err = run(*command, "--data", str(path))
+    assert code == Exit.INVALID
+    assert f"{path}:{line}:60: ratings[0]：驻区单位 `U0001` 的档次 `优秀` 不是政策包 `tongjiang` 的档次" in err
+
+    ledger = tmp_path / "d.xlsx"
+    assert run("convert", str(path), "--output", str(ledger))[0] == Exit.OK
+    code, _, err = run(*command, "--data", str(ledger))
+    assert code == Exit.INVALID
+    assert f"{ledger}：工作表“历年档次”第 2 行 D 列（档次）: ratings[0]：" in err

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Callable, TextIO
 
 from ..analysis.explain import AmbiguousSubject, explain_subject
-from ..data.datasets import LEDGER_SUFFIXES, load_dataset
+from ..data.datasets import LEDGER_SUFFIXES, load_dataset, located
 from ..data.resources import bundled_dataset, bundled_pack
 from ..domain.errors import DataError, PolicyError, Problem
 from ..domain.messages import translate
@@ -38,8 +38,19 @@ def load_inputs(args: argparse.Namespace, err: TextIO | None = None, compact: bo
         except PolicyError as error:  # a wrong name or value on the command line
             raise UsageError(error.problems) from None
     data = read_data(args, args.data or bundled_dataset(), err, pack, compact)
+    known_tiers(args, args.data or bundled_dataset(), pack, data)
     year = args.year if args.year is not None else data.covers.end.year
     return pack, data, year
+
+
+def known_tiers(args: argparse.Namespace, path: Path, pack: Pack, data: Dataset) -> None:
+    """Refuse a rating whose tier the pack does not know (as evaluating would), pointing at the
+    file, line and column (sheet, row and cell) it was read from."""
+    from ..evaluation.crosscheck import rating_tier_problems
+
+    problems = rating_tier_problems(pack, data)
+    if problems:
+        raise DataError(located(path, problems, pack, reading_limits(args)))
 
 
 def read_data(
@@ -109,12 +120,8 @@ def validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
                      f"ok: pack `{pack.name}` {pack.version}: {len(pack.rules)} rules, "
                      f"{len(pack.parameters)} parameters") + "\n")
     if args.data is not None:
-        from ..evaluation.crosscheck import rating_tier_problems
-
         data = read_data(args, args.data, err, pack)
-        tier_problems = rating_tier_problems(pack, data)
-        if tier_problems:
-            raise DataError(tier_problems)
+        known_tiers(args, args.data, pack, data)
         out.write(words(args, f"通过：数据集 `{args.data}`，{len(data.units)} 个驻区单位，"
                                f"{len(data.members)} 名党员，{len(data.events)} 个事件",
                          f"ok: dataset `{args.data}`: {len(data.units)} units, {len(data.members)} members, "
@@ -248,6 +255,8 @@ def show_diff(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
     base = resolve_side(args.base, default, origin="--base")
     new = resolve_side(args.new, default, origin="--new")
     data = read_data(args, args.data or bundled_dataset(), None)
+    for side in (base, new):
+        known_tiers(args, args.data or bundled_dataset(), side, data)
     year = args.year if args.year is not None else data.covers.end.year
     result = impact(base, new, data, year, engine=args.engine)
     emit(diff_to_json(result) if args.format == "json" else render_diff(result), args.output, out)

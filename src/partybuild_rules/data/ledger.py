@@ -455,6 +455,30 @@ def load_ledger(path: str | Path, packs: Any = ()) -> Dataset:
     raise DataError(reader.problems)
 
 
+def cell_spans(path: str | Path, packs: Any, paths: list[tuple[str | int, ...]]) -> list[CellSpan | None]:
+    """The cell of a valid ledger that each dataset path (``("ratings", 3, "tier")``) was read
+    from, or None where no cell holds it: for problems found after loading, to point at their cells."""
+    from ..policy.pack import Pack, declarations_for
+    from .datasets import _bundled_named
+
+    in_use = (packs,) if isinstance(packs, Pack) else tuple(packs)
+    declared, problems = declarations_for(in_use, _declared_by(Path(path)), _bundled_named)
+    reader = _Reader(Path(path), ledger_schema(declared))
+    reader.read()
+    valid = {k: [r for r in v if r.record is not None] for k, v in reader.records().items() if isinstance(v, list)}
+    spans: list[CellSpan | None] = []
+    for located_path in paths:
+        try:
+            row, fieldname = _locate(valid, located_path)
+        except (KeyError, IndexError, ValueError):
+            spans.append(None)
+            continue
+        column, header = row.columns.get(fieldname, (0, ""))
+        spans.append(CellSpan(reader.file, row.row, column, sheet=row.sheet.name, sheet_index=row.sheet_index,
+                              header=header))
+    return spans
+
+
 def _declared_by(path: Path) -> tuple[str, ...]:
     """The pack names in the 数据集 sheet's 声明所用政策包 cell, read before the rest of the workbook
     (they decide its columns); a problem with them is reported by the full read."""
