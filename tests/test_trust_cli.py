@@ -375,3 +375,17 @@ def test_a_rating_with_an_unknown_tier_is_located_in_the_file(tmp_path: Path, co
     code, _, err = run(*command, "--data", str(ledger))
     assert code == Exit.INVALID
     assert f"{ledger}：工作表“历年档次”第 2 行 D 列（档次）: ratings[0]：" in err
+
+
+def test_replay_of_an_empty_or_missing_audit_file(tmp_path: Path) -> None:
+    """`replay` of an empty audit file printed nothing and exited 0, as if every record matched;
+    a missing one read `[Errno 2] No such file or directory: '...'`."""
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n\n")
+    code, out, err = run("replay", str(empty))
+    assert code == Exit.INVALID and out == ""
+    assert f"`{empty}` 中没有审计记录" in err
+    code, _, err = run("replay", str(tmp_path / "absent.jsonl"))
+    assert code == Exit.INVALID and f"找不到文件 `{tmp_path / 'absent.jsonl'}`" in err and "Errno" not in err
+    code, _, err = run("replay", str(tmp_path))
+    assert code == Exit.INVALID and f"`{tmp_path}` 是文件夹，不是文件" in err

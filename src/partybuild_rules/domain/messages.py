@@ -347,6 +347,8 @@ _TEMPLATES: list[tuple[str, str]] = [
     (r"give one of these ids instead of the name", "请改用其中一个编号"),
     (r"audit record is incomplete: (.+)", "审计记录不完整：{0}"),
     (r"not an audit record of this library", "不是本程序写出的审计记录"),
+    (r"`(.+)` holds no audit records", "`{0}` 中没有审计记录"),
+    (r"record evaluations with `evaluate --audit FILE`", "请用 `evaluate --audit 文件` 记录评估"),
     (r"no member, unit or community `(.+)` in the dataset", "数据中没有党员、单位或社区 `{0}`"),
 ]
 
