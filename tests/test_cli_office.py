@@ -184,3 +184,11 @@ def test_a_number_excel_cannot_hold_exactly_is_refused_not_rounded(tmp_path: Pat
     assert ("工作表“单位报到”第 2 行 A 列（编号）: `1.23456789012346e+17` 的位数超过 Excel 能精确保存的 15 位："
             "请把单元格设为文本格式后重新填写") in err
     assert "数据共有 2 处问题" in err
+
+
+def test_a_folder_named_like_a_ledger_is_called_a_folder(tmp_path: Path) -> None:
+    """`--data 台账.xlsx` naming a folder read `找不到文件` (file not found), though it is there."""
+    folder = tmp_path / "台账.xlsx"
+    folder.mkdir()
+    code, _, err = run("validate", "--data", str(folder))
+    assert code == Exit.INVALID and f"`{folder}` 是文件夹，不是文件" in err and "找不到" not in err

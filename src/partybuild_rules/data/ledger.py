@@ -84,6 +84,9 @@ class _Reader:
     def read(self) -> None:
         from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
 
+        if self.path.is_dir():
+            self.problems.append(Problem(f"`{self.file}` is a folder, not a file", None, "read"))
+            return
         if not self.path.is_file():
             self.problems.append(Problem(f"file not found: `{self.file}`", None, "read"))
             return
