@@ -192,3 +192,23 @@ def test_a_folder_named_like_a_ledger_is_called_a_folder(tmp_path: Path) -> None
     folder.mkdir()
     code, _, err = run("validate", "--data", str(folder))
     assert code == Exit.INVALID and f"`{folder}` 是文件夹，不是文件" in err and "找不到" not in err
+
+
+def test_every_template_header_is_chinese_and_the_english_name_still_reads(tmp_path: Path) -> None:
+    """The 社区 sheet's column of neighbouring communities was headed `neighbours`, the one English
+    header of the template."""
+    template = tmp_path / "台账模板.xlsx"
+    assert run("template", "--output", str(template))[0] == Exit.OK
+    book = load_workbook(template)
+    headers = {(sheet.title, cell.value) for sheet in book.worksheets if sheet.title != "填表说明"
+               for cell in sheet[1] if cell.value}
+    assert ("社区", "相邻社区") in headers
+    assert [h for h in headers if str(h[1]).isascii()] == []
+
+    ledger = tmp_path / "台账.xlsx"
+    assert run("convert", str(SMALL), "--output", str(ledger))[0] == Exit.OK
+    book = load_workbook(ledger)
+    column = next(cell.column for cell in book["社区"][1] if cell.value == "相邻社区")
+    book["社区"].cell(1, column, "neighbours")  # an older ledger's header
+    book.save(ledger)
+    assert run("validate", "--data", str(ledger))[0] == Exit.OK
