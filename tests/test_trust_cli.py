@@ -389,3 +389,13 @@ def test_replay_of_an_empty_or_missing_audit_file(tmp_path: Path) -> None:
     assert code == Exit.INVALID and f"找不到文件 `{tmp_path / 'absent.jsonl'}`" in err and "Errno" not in err
     code, _, err = run("replay", str(tmp_path))
     assert code == Exit.INVALID and f"`{tmp_path}` 是文件夹，不是文件" in err
+
+
+def test_a_duplicate_key_in_json_is_explained_as_json(tmp_path: Path) -> None:
+    """A duplicate key in a JSON dataset was explained by what YAML would do."""
+    path = tmp_path / "d.json"
+    path.write_text('{"name": "a", "name": "b"}', encoding="utf-8")
+    code, _, err = run("validate", "--data", str(path))
+    assert code == Exit.INVALID
+    assert f"{path}:1:15: 重复的键 `name`（第一次出现在第 1 行）" in err
+    assert "删除其中一个；JSON 读取程序会悄悄只保留后一个" in err and "YAML" not in err

@@ -81,6 +81,8 @@ _TEMPLATES: list[tuple[str, str]] = [
     (r"duplicate key `(.+)` \(first at line (\d+)\)", "重复的键 `{0}`（第一次出现在第 {1} 行）"),
     (r"remove one of the two; YAML would silently keep only the last",
      "删除其中一个；YAML 会悄悄只保留后一个"),
+    (r"remove one of the two; a JSON reader would silently keep only the last",
+     "删除其中一个；JSON 读取程序会悄悄只保留后一个"),
     (r"tag `(.+)` is not allowed", "不允许使用标签 `{0}`"),
     (r"policies and data are plain YAML: remove the tag", "政策和数据都是普通 YAML：请删除该标签"),
     (r"yaml syntax: (.+)", "YAML 语法错误：{0}"),

@@ -323,7 +323,7 @@ def _duplicate_json_key(text: str, file: str) -> Problem:
     line, column = locator.line_column(second)
     return Problem(
         f"duplicate key `{key}` (first at line {locator.line_column(first)[0]})", Span(file, line, column),
-        "duplicate-key", "remove one of the two; YAML would silently keep only the last",
+        "duplicate-key", "remove one of the two; a JSON reader would silently keep only the last",
     )
 
 
