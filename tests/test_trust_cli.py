@@ -399,3 +399,10 @@ def test_a_duplicate_key_in_json_is_explained_as_json(tmp_path: Path) -> None:
     assert code == Exit.INVALID
     assert f"{path}:1:15: 重复的键 `name`（第一次出现在第 1 行）" in err
     assert "删除其中一个；JSON 读取程序会悄悄只保留后一个" in err and "YAML" not in err
+
+
+def test_a_negative_within_is_a_command_line_mistake(tmp_path: Path) -> None:
+    """`warn --within -3` exited 1, as if the data were invalid, and only after reading it."""
+    code, out, err = run("warn", "--within", "-3", "--data", str(tmp_path / "absent.json"))
+    assert code == Exit.USAGE and out == ""
+    assert "`--within -3` 不能为负数" in err

@@ -17,7 +17,7 @@ from ..evaluation.evaluator import Evaluator
 from ..policy.pack import Pack, load_pack
 from ..policy.validation import suggestion
 from ..reports.text import summary, to_csv, to_json
-from .arguments import Exit, UsageError, needs_output, pairs, reading_limits, spread, writable
+from .arguments import Exit, UsageError, UsageProblem, needs_output, pairs, reading_limits, spread, writable
 from .terminal import atomically, check_progress, emit, evaluation_progress, show_warnings, words, working
 
 __all__ = ["COMMANDS"]
@@ -164,6 +164,8 @@ def warn(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
 
     writable(args.output)
     needs_output(args)
+    if args.within is not None and args.within < 0:  # a command-line mistake: refused before any work
+        raise UsageProblem(Problem(f"`--within {args.within}` must not be negative", None, "usage"))
     pack, data, _ = load_inputs(args, err)
     as_of = args.as_of or data.covers.end
     report = early_warnings(pack, data, as_of, within_days=args.within, engine=args.engine)
