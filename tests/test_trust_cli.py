@@ -406,3 +406,12 @@ def test_a_negative_within_is_a_command_line_mistake(tmp_path: Path) -> None:
     code, out, err = run("warn", "--within", "-3", "--data", str(tmp_path / "absent.json"))
     assert code == Exit.USAGE and out == ""
     assert "`--within -3` 不能为负数" in err
+
+
+def test_a_file_given_as_a_pack_is_named_as_such(tmp_path: Path) -> None:
+    """`--policies data.json` read `无法读取 `data.json/pack.yaml`：Not a directory`."""
+    path = tmp_path / "data.json"
+    path.write_text("{}", encoding="utf-8")
+    code, _, err = run("validate", str(path))
+    assert code == Exit.INVALID
+    assert f"`{path}` 是文件，不是政策包文件夹" in err and "Not a directory" not in err

@@ -101,6 +101,8 @@ _TEMPLATES: list[tuple[str, str]] = [
      "文本含有孤立的代理字符（无效的 `\\ud800` 式转义）"),
     (r"remove the escape or write the character itself", "请删除该转义，或直接写出字符本身"),
     (r"`(.+)` is a folder, not a file", "`{0}` 是文件夹，不是文件"),
+    (r"`(.+)` is a file, not a pack folder", "`{0}` 是文件，不是政策包文件夹"),
+    (r"give the folder that holds pack\.yaml, or pack\.yaml itself", "请给出存放 pack.yaml 的文件夹，或 pack.yaml 本身"),
     (r"`(.+)` is (\d+) bytes, more than the limit of (\d+)", "`{0}` 有 {1} 字节，超过限制 {2}"),
     (r"`(.+)` is not UTF-8 text \(byte (\d+) is (0x[0-9a-f]+)\)", "`{0}` 不是 UTF-8 文本（第 {1} 字节为 {2}）"),
     (r"save the file as UTF-8 \(files saved as GBK or GB2312 must be converted\)",
