@@ -415,3 +415,16 @@ def test_a_file_given_as_a_pack_is_named_as_such(tmp_path: Path) -> None:
     code, _, err = run("validate", str(path))
     assert code == Exit.INVALID
     assert f"`{path}` 是文件，不是政策包文件夹" in err and "Not a directory" not in err
+
+
+def test_a_json_dataset_saved_with_a_byte_order_mark_reads_as_yaml_does(tmp_path: Path) -> None:
+    """A JSON file saved by Windows Notepad (UTF-8 with a byte-order mark) was refused with
+    `JSON 格式错误：Unexpected UTF-8 BOM (decode using utf-8-sig)`, while the same YAML file read."""
+    plain = tmp_path / "plain.json"
+    assert run("convert", str(SMALL), "--output", str(plain))[0] == Exit.OK
+    marked = tmp_path / "marked.json"
+    marked.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
+    code, _, err = run("validate", "--data", str(marked))
+    assert code == Exit.OK, err
+    assert run("evaluate", "--data", str(marked), "--format", "json")[1] == run(
+        "evaluate", "--data", str(plain), "--format", "json")[1]
