@@ -165,3 +165,50 @@ def test_progress_on_a_terminal_unless_quiet(tmp_path: Path) -> None:
     piped = io.StringIO()
     assert main(["evaluate", "--data", str(SMALL)], io.StringIO(), piped) == 0
     assert piped.getvalue() == ""
+
+
+def test_a_number_excel_cannot_hold_exactly_is_refused_not_rounded(tmp_path: Path) -> None:
+    """A whole number of more than 15 digits in a cell (an id or a year typed as a number) was read
+    as the digits of the float Excel kept: `1e30` became the year 1000000000000000019884624838656,
+    and the id 123456789012345678 became `123456789012345680`, with no error."""
+    ledger = tmp_path / "台账.xlsx"
+    run("convert", str(SMALL), "--output", str(ledger))
+    book = load_workbook(ledger)
+    book["双向评议"]["C2"] = 10**30
+    book["单位报到"]["A2"] = 123456789012345678
+    book["社区"]["B2"] = 12345  # a short number in a text column is still the text it shows
+    book.save(ledger)
+    code, _, err = run("validate", "--data", str(ledger))
+    assert code == Exit.INVALID
+    assert "工作表“双向评议”第 2 行 C 列（年度）: `1e+30` 作为整数过大（超过 15 位）" in err
+    assert ("工作表“单位报到”第 2 行 A 列（编号）: `1.23456789012346e+17` 的位数超过 Excel 能精确保存的 15 位："
+            "请把单元格设为文本格式后重新填写") in err
+    assert "数据共有 2 处问题" in err
+
+
+def test_a_folder_named_like_a_ledger_is_called_a_folder(tmp_path: Path) -> None:
+    """`--data 台账.xlsx` naming a folder read `找不到文件` (file not found), though it is there."""
+    folder = tmp_path / "台账.xlsx"
+    folder.mkdir()
+    code, _, err = run("validate", "--data", str(folder))
+    assert code == Exit.INVALID and f"`{folder}` 是文件夹，不是文件" in err and "找不到" not in err
+
+
+def test_every_template_header_is_chinese_and_the_english_name_still_reads(tmp_path: Path) -> None:
+    """The 社区 sheet's column of neighbouring communities was headed `neighbours`, the one English
+    header of the template."""
+    template = tmp_path / "台账模板.xlsx"
+    assert run("template", "--output", str(template))[0] == Exit.OK
+    book = load_workbook(template)
+    headers = {(sheet.title, cell.value) for sheet in book.worksheets if sheet.title != "填表说明"
+               for cell in sheet[1] if cell.value}
+    assert ("社区", "相邻社区") in headers
+    assert [h for h in headers if str(h[1]).isascii()] == []
+
+    ledger = tmp_path / "台账.xlsx"
+    assert run("convert", str(SMALL), "--output", str(ledger))[0] == Exit.OK
+    book = load_workbook(ledger)
+    column = next(cell.column for cell in book["社区"][1] if cell.value == "相邻社区")
+    book["社区"].cell(1, column, "neighbours")  # an older ledger's header
+    book.save(ledger)
+    assert run("validate", "--data", str(ledger))[0] == Exit.OK

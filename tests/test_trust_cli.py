@@ -215,3 +215,216 @@ def test_a_reading_limit_can_be_raised_or_lowered_on_the_command_line() -> None:
     assert code == Exit.USAGE and "whole number" in err
     code, _, err = run("--lang", "en", "evaluate", "--limit", "max_bytes=0")
     assert code == Exit.USAGE and "positive whole number" in err
+
+
+def test_an_output_file_gets_the_permissions_of_any_new_file(tmp_path: Path) -> None:
+    """Outputs were created readable by their owner alone (0600), whatever the umask."""
+    import os
+    import stat
+
+    mask = os.umask(0o022)
+    try:
+        assert run("schema", "--dataset", "--output", str(tmp_path / "new.json"))[0] == Exit.OK
+        existing = tmp_path / "old.json"
+        existing.write_text("old")
+        existing.chmod(0o664)
+        assert run("schema", "--dataset", "--output", str(existing))[0] == Exit.OK
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "new.json").stat().st_mode) == 0o644
+    assert stat.S_IMODE(existing.stat().st_mode) == 0o664
+
+
+def test_an_output_link_is_followed_and_a_pipe_written_to(tmp_path: Path) -> None:
+    """`--output` naming a symbolic link replaced the link by a file, and naming something that is
+    not a regular file (`/dev/stdout`, a named pipe) replaced it by a file too."""
+    import os
+    import threading
+
+    real = tmp_path / "real.json"
+    real.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    assert run("schema", "--dataset", "--output", str(link))[0] == Exit.OK
+    assert link.is_symlink() and json.loads(real.read_text())["title"]
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_text()))
+    reader.start()
+    assert run("schema", "--dataset", "--output", str(pipe))[0] == Exit.OK
+    reader.join(timeout=30)
+    assert json.loads(received[0])["title"]
+    assert (pipe.stat().st_mode & 0o170000) == 0o010000  # still a pipe
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json", "pipe", "real.json"]
+
+
+@pytest.mark.parametrize("argv", [
+    ["warn", "--format", "html"], ["warn", "--format", "xlsx"], ["template"], ["convert", "absent.json"],
+    ["generate"], ["evaluate", "--format", "xlsx"],
+])
+def test_every_output_is_checked_before_any_work(tmp_path: Path, argv: list[str]) -> None:
+    """`warn`, `template` and `convert` wrote into a missing folder or onto a folder only at the end:
+    a raw `[Errno 2] No such file or directory` with exit 1 (and openpyxl's tracebacks on stderr)."""
+    data = ["--data", str(tmp_path / "absent.json")] if argv[0] in ("warn", "evaluate") else []
+    missing = tmp_path / "no" / "out.xlsx"
+    code, out, err = run(*argv, *data, "--output", str(missing))
+    assert code == Exit.USAGE and out == "" and "Traceback" not in err
+    assert f"`--output {missing}` 所在的文件夹 `{missing.parent}` 不存在" in err
+    code, _, err = run(*argv, *data, "--output", str(tmp_path))
+    assert code == Exit.USAGE and f"`--output {tmp_path}` 是文件夹，不是文件" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_audit_file_is_named_as_the_audit_option(tmp_path: Path) -> None:
+    missing = tmp_path / "no" / "audit.jsonl"
+    code, _, err = run("evaluate", "--audit", str(missing))
+    assert code == Exit.USAGE and f"`--audit {missing}` 所在的文件夹" in err
+
+
+@pytest.mark.parametrize("argv, name, message", [
+    (["template"], "t.json", "该命令写出的是 `.xlsx` 或 `.xlsm` 文件"),
+    (["generate"], "g.xlsx", "该命令写出的是 `.json` 或 `.yaml` 或 `.yml` 文件"),
+])
+def test_an_output_suffix_of_another_format_is_refused(tmp_path: Path, argv: list[str], name: str,
+                                                        message: str) -> None:
+    """`template --output t.json` wrote a workbook named .json, `generate --output g.xlsx` JSON
+    named .xlsx, which no program could then open."""
+    code, _, err = run(*argv, "--output", str(tmp_path / name))
+    assert code == Exit.USAGE and message in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_output_that_cannot_be_written_is_named_in_the_message(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failed write printed `[Errno 13] Permission denied: '.../.out.json.k2j1.tmp'`, naming a
+    temporary file the user never asked for, in English."""
+    import tempfile
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    output = tmp_path / "out.json"
+    code, _, err = run("schema", "--dataset", "--output", str(output))
+    assert code == Exit.INVALID
+    assert err == f"错误: 无法写入 `{output}`：Permission denied\n"
+    assert run("--lang", "en", "schema", "--dataset", "--output", str(output))[2] == (
+        f"error: cannot write `{output}`: Permission denied\n")
+
+
+@pytest.mark.parametrize("argv, zh, en", [
+    (["evaluate", "--engine", "foo"], "partybuild-rules evaluate: 错误: 参数 --engine：无效的取值 'foo'（可选：",
+     "partybuild-rules evaluate: error: argument --engine: invalid choice: 'foo'"),
+    (["warn", "--as-of", "2024-13-30"], "错误: 参数 --as-of：`2024-13-30` 不是日期（YYYY-MM-DD）",
+     "error: argument --as-of: `2024-13-30` is not a date (YYYY-MM-DD)"),
+    (["evaluate", "--year", "x"], "错误: 参数 --year：'x' 不是整数", "error: argument --year: invalid int value: 'x'"),
+    (["generate", "--scale", "0"], "错误: 参数 --scale：`0` 不在 1 到 100 之间", "`0` is not between 1 and 100"),
+    (["template"], "错误: 缺少必需的参数：--output", "error: the following arguments are required: --output"),
+    (["evaluate", "--bogus"], "错误: 无法识别的参数：--bogus", "error: unrecognized arguments: --bogus"),
+])
+def test_command_line_mistakes_read_in_chinese_by_default(capsys: pytest.CaptureFixture[str], argv: list[str],
+                                                          zh: str, en: str) -> None:
+    """argparse's messages were English whatever `--lang` said (`invalid choice: 'foo'`,
+    `invalid fromisoformat value: '2024-13-30'`)."""
+    code, out, err = run(*argv)
+    assert code == Exit.USAGE and out == "" and zh in err
+    code, out, err = run("--lang", "en", *argv)
+    assert code == Exit.USAGE and en in err and "错误" not in err
+
+
+@pytest.mark.parametrize("year", ["-5", "0"])
+def test_a_year_before_the_pack_reads_in_chinese(year: str) -> None:
+    """`--year -5` read `year -5 is outside the effective dates of pack ...` in English."""
+    code, _, err = run("evaluate", "--year", year)
+    assert code == Exit.INVALID and f"{year} 年不在政策包 `tongjiang` 的生效期间" in err
+
+
+@pytest.mark.parametrize("argv, zh", [
+    (["diff", "--base", "minimum_income=1270.00", "--new", "nosuch.yaml"],
+     "--new: `nosuch.yaml` 既不是已有的政策包文件夹或文件，也不是 `名称=值` 形式的参数覆盖"),
+    (["diff", "--base", "minimum_income=", "--new", "minimum_income=1300.00"], "--base: `minimum_income=` 没有给出取值"),
+    (["check", "--only", "nosuch"], "错误: 未知的检查项：nosuch；可用的检查项：tiers"),
+])
+def test_diff_sides_and_check_properties_read_in_chinese(argv: list[str], zh: str) -> None:
+    """A diff side that means nothing and an unknown `check --only` name were reported in English only."""
+    code, out, err = run(*argv)
+    assert code in (Exit.INVALID, Exit.USAGE) and out == "" and zh in err
+    assert "neither" not in err and "unknown properties" not in err and "has no value" not in err
+
+
+SMALL = Path(__file__).resolve().parents[1] / "examples" / "small" / "dataset.yaml"
+
+
+@pytest.mark.parametrize("command", [["validate"], ["evaluate"], ["explain", "U0001"], ["warn"]])
+def test_a_rating_with_an_unknown_tier_is_located_in_the_file(tmp_path: Path, command: list[str]) -> None:
+    """A rating whose tier the pack does not know was reported as `示例社区（最小数据集）:
+    ratings[0]: ...`: the dataset's name, with no file, line or cell to find it by."""
+    text = SMALL.read_text(encoding="utf-8")
+    assert "{subject_kind: unit, subject: U0001, year: 2023, tier: 一般}" in text
+    path = tmp_path / "d.yaml"
+    path.write_text(text.replace("year: 2023, tier: 一般}", "year: 2023, tier: 优秀}"), encoding="utf-8")
+    line = next(n for n, row in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "优秀" in row)
+    code, _, err = run(*command, "--data", str(path))
+    assert code == Exit.INVALID
+    assert f"{path}:{line}:60: ratings[0]：驻区单位 `U0001` 的档次 `优秀` 不是政策包 `tongjiang` 的档次" in err
+
+    ledger = tmp_path / "d.xlsx"
+    assert run("convert", str(path), "--output", str(ledger))[0] == Exit.OK
+    code, _, err = run(*command, "--data", str(ledger))
+    assert code == Exit.INVALID
+    assert f"{ledger}：工作表“历年档次”第 2 行 D 列（档次）: ratings[0]：" in err
+
+
+def test_replay_of_an_empty_or_missing_audit_file(tmp_path: Path) -> None:
+    """`replay` of an empty audit file printed nothing and exited 0, as if every record matched;
+    a missing one read `[Errno 2] No such file or directory: '...'`."""
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n\n")
+    code, out, err = run("replay", str(empty))
+    assert code == Exit.INVALID and out == ""
+    assert f"`{empty}` 中没有审计记录" in err
+    code, _, err = run("replay", str(tmp_path / "absent.jsonl"))
+    assert code == Exit.INVALID and f"找不到文件 `{tmp_path / 'absent.jsonl'}`" in err and "Errno" not in err
+    code, _, err = run("replay", str(tmp_path))
+    assert code == Exit.INVALID and f"`{tmp_path}` 是文件夹，不是文件" in err
+
+
+def test_a_duplicate_key_in_json_is_explained_as_json(tmp_path: Path) -> None:
+    """A duplicate key in a JSON dataset was explained by what YAML would do."""
+    path = tmp_path / "d.json"
+    path.write_text('{"name": "a", "name": "b"}', encoding="utf-8")
+    code, _, err = run("validate", "--data", str(path))
+    assert code == Exit.INVALID
+    assert f"{path}:1:15: 重复的键 `name`（第一次出现在第 1 行）" in err
+    assert "删除其中一个；JSON 读取程序会悄悄只保留后一个" in err and "YAML" not in err
+
+
+def test_a_negative_within_is_a_command_line_mistake(tmp_path: Path) -> None:
+    """`warn --within -3` exited 1, as if the data were invalid, and only after reading it."""
+    code, out, err = run("warn", "--within", "-3", "--data", str(tmp_path / "absent.json"))
+    assert code == Exit.USAGE and out == ""
+    assert "`--within -3` 不能为负数" in err
+
+
+def test_a_file_given_as_a_pack_is_named_as_such(tmp_path: Path) -> None:
+    """`--policies data.json` read `无法读取 `data.json/pack.yaml`：Not a directory`."""
+    path = tmp_path / "data.json"
+    path.write_text("{}", encoding="utf-8")
+    code, _, err = run("validate", str(path))
+    assert code == Exit.INVALID
+    assert f"`{path}` 是文件，不是政策包文件夹" in err and "Not a directory" not in err
+
+
+def test_a_json_dataset_saved_with_a_byte_order_mark_reads_as_yaml_does(tmp_path: Path) -> None:
+    """A JSON file saved by Windows Notepad (UTF-8 with a byte-order mark) was refused with
+    `JSON 格式错误：Unexpected UTF-8 BOM (decode using utf-8-sig)`, while the same YAML file read."""
+    plain = tmp_path / "plain.json"
+    assert run("convert", str(SMALL), "--output", str(plain))[0] == Exit.OK
+    marked = tmp_path / "marked.json"
+    marked.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
+    code, _, err = run("validate", "--data", str(marked))
+    assert code == Exit.OK, err
+    assert run("evaluate", "--data", str(marked), "--format", "json")[1] == run(
+        "evaluate", "--data", str(plain), "--format", "json")[1]

@@ -155,10 +155,21 @@ def replay(path: Path) -> list[AuditCheck]:
 
 def _records(path: Path) -> list[tuple[int, dict[str, Any]]]:
     problems, records = [], []
+    file = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise DataError([Problem(f"cannot read `{path}`: {error}", Span(str(path)), "io")]) from None
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError([Problem(f"file not found: `{file}`", Span(file), "io")]) from None
+    except IsADirectoryError:
+        raise DataError([Problem(f"`{file}` is a folder, not a file", Span(file), "io")]) from None
+    except OSError as error:
+        raise DataError([Problem(f"cannot read `{file}`: {error.strerror or error}", Span(file), "io")]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        at = raw.count(b"\n", 0, error.start) + 1
+        raise DataError([Problem(f"`{file}` is not UTF-8 text (byte {error.start + 1} is 0x{raw[error.start]:02x})",
+                                 Span(file, at, 1), "encoding")]) from None
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
@@ -173,4 +184,7 @@ def _records(path: Path) -> list[tuple[int, dict[str, Any]]]:
         records.append((number, record))
     if problems:
         raise DataError(problems)
+    if not records:  # nothing to replay is not a replay that matched
+        raise DataError([Problem(f"`{file}` holds no audit records", Span(file), "audit",
+                                 "record evaluations with `evaluate --audit FILE`")])
     return records

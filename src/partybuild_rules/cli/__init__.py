@@ -10,8 +10,9 @@ from typing import Sequence, TextIO
 
 from ..domain.errors import DataError, EngineError, PolicyError, Problem
 from ..domain.messages import render_header
-from .arguments import Exit, UsageError, UsageProblem, parser
+from .arguments import Exit, UsageError, UsageProblem, parser, requested_lang
 from .commands import COMMANDS
+from .terminal import OutputError
 
 __all__ = ["main", "Exit"]
 
@@ -20,7 +21,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     """Run the command line; return the exit code (never raises for bad input)."""
     out = out or sys.stdout
     err = err or sys.stderr
-    command_line = parser()
+    command_line = parser(requested_lang(sys.argv[1:] if argv is None else argv))
     try:
         with redirect_stdout(out), redirect_stderr(err):  # argparse writes usage and help itself
             args = command_line.parse_args(argv)
@@ -49,6 +50,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     except EngineError as error:
         err.write(("规则引擎错误" if args.lang == "zh" else "engine error") + f": {error}\n")
         return Exit.ENGINE
+    except OutputError as error:
+        label = "错误" if args.lang == "zh" else "error"
+        err.write(f"{label}: {Problem(str(error), None, 'output').render(args.lang)}\n")
+        return Exit.INVALID
     except OSError as error:
         err.write(("错误" if args.lang == "zh" else "error") + f": {error}\n")
         return Exit.INVALID

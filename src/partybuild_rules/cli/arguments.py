@@ -4,21 +4,23 @@ before any work is done, and its exit codes."""
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import fields, replace
 from datetime import date
 from enum import IntEnum
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, NoReturn, Sequence
 
 from .. import __version__
 from ..domain.errors import Problem
+from ..domain.messages import translate
 from ..evaluation.engines.base import ENGINES, ENV_VAR
 from ..policy.limits import DEFAULT_LIMITS, Limits
 from ..policy.validation import suggestion
 
 __all__ = [
-    "Exit", "UsageError", "UsageProblem", "needs_output", "pairs", "parser", "reading_limits", "spread",
-    "writable",
+    "Exit", "UsageError", "UsageProblem", "needs_output", "pairs", "parser", "reading_limits",
+    "requested_lang", "spread", "writable",
 ]
 
 
@@ -30,23 +32,48 @@ class Exit(IntEnum):
     INTERRUPTED = 130  # Ctrl-C: stopped, nothing half-written
 
 
-def parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its error messages in the user's language (``--lang``)."""
+
+    lang = "zh"
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        label = "错误" if self.lang == "zh" else "error"
+        self.exit(Exit.USAGE, f"{self.prog}: {label}: {translate(message, 'en' if self.lang == 'en' else 'zh')}\n")
+
+
+def requested_lang(argv: Sequence[str]) -> str:
+    """The ``--lang`` given, read before the command line is parsed (for argparse's messages)."""
+    lang = "zh"
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--lang" and i + 1 < len(argv):
+            lang = argv[i + 1]
+        elif arg.startswith("--lang="):
+            lang = arg.partition("=")[2]
+    return "en" if lang == "en" else "zh"
+
+
+def parser(lang: str = "zh") -> argparse.ArgumentParser:
+    parser = _Parser(
         prog="partybuild-rules",
         description="城市基层党建规则引擎：校验、评估、解释政策包。"
         " Validate, evaluate and explain Party-building policy packs.",
     )
+    parser.lang = lang
     parser.add_argument("--version", action="version", version=f"partybuild-rules {__version__}")
     parser.add_argument("--lang", choices=["zh", "en"], default="zh",
                         help="language of error messages: zh (中文, default) or en")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS,
                         help="language of messages: zh (中文, default) or en")
     common.add_argument("--quiet", action="store_true", default=False,
                         help="no progress bars or status lines (they are shown only on a terminal anyway)")
 
-    engine = argparse.ArgumentParser(add_help=False)
+    engine = _Parser(add_help=False)
     engine.add_argument("--engine", choices=list(ENGINES), default=None,
                         help=f"rules engine (规则引擎): durable or clips; default ${ENV_VAR}, else durable "
                         "where it installs (Python < 3.13), else clips")
@@ -89,7 +116,7 @@ def parser() -> argparse.ArgumentParser:
 
     warn = commands.add_parser("warn", parents=[common, engine], help="subjects about to trigger a rule (预警)")
     data_options(warn)
-    warn.add_argument("--as-of", dest="as_of", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+    warn.add_argument("--as-of", dest="as_of", type=_day, default=None, metavar="YYYY-MM-DD",
                       help="warn from the records dated on or before this day (default: the dataset's last day)")
     warn.add_argument("--within", type=int, default=None, metavar="DAYS",
                       help="a finding due within this many days is a warning (default 30)")
@@ -158,6 +185,8 @@ def parser() -> argparse.ArgumentParser:
     generate.add_argument("--seed", type=int, default=2024)
     generate.add_argument("--year", type=_ranged(1950, 2200), default=2024, help="year, 1950 to 2200 (default 2024)")
     generate.add_argument("--output", type=Path, required=True)
+    for command in commands.choices.values():  # each subcommand's parser is a _Parser too
+        command.lang = lang
     return parser
 
 
@@ -176,6 +205,13 @@ def _ranged(low: int, high: int) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a date (YYYY-MM-DD)") from None
 
 
 def _jobs(text: str) -> int:
@@ -204,11 +240,22 @@ class UsageProblem(Exception):
         self.problem = problem
 
 
-def writable(output: Path | None) -> None:
-    """Refuse an output file whose folder does not exist before any work is done."""
-    if output is not None and not output.parent.is_dir():
-        raise UsageError([Problem(f"folder `{output.parent}` of `--output {output}` does not exist",
+def writable(output: Path | None, option: str = "--output", suffixes: Sequence[str] = ()) -> None:
+    """Refuse, before any work is done, an output file whose folder does not exist, a folder, and
+    (given ``suffixes``) a file whose suffix names another format than the one written."""
+    if output is None:
+        return
+    if not output.parent.is_dir():
+        raise UsageError([Problem(f"folder `{output.parent}` of `{option} {output}` does not exist",
                                   None, "usage", "create the folder first, or write elsewhere")])
+    if output.is_dir():
+        raise UsageError([Problem(f"`{option} {output}` is a folder, not a file", None, "usage",
+                                  f"name a file in it, e.g. {option} {output / ('result' + (suffixes[0] if suffixes else ''))}")])
+    if suffixes and output.suffix.lower() not in suffixes:
+        raise UsageError([Problem(
+            f"`{option} {output}`: this command writes {' or '.join(f'`{s}`' for s in suffixes)} files",
+            None, "usage", f"e.g. {option} {output.with_suffix(suffixes[0]).name}",
+        )])
 
 
 def pairs(items: list[str]) -> dict[str, str]:

@@ -8,15 +8,16 @@ from pathlib import Path
 from typing import Callable, TextIO
 
 from ..analysis.explain import AmbiguousSubject, explain_subject
-from ..data.datasets import load_dataset
+from ..data.datasets import LEDGER_SUFFIXES, load_dataset, located
 from ..data.resources import bundled_dataset, bundled_pack
 from ..domain.errors import DataError, PolicyError, Problem
+from ..domain.messages import translate
 from ..domain.model import Dataset
 from ..evaluation.evaluator import Evaluator
 from ..policy.pack import Pack, load_pack
 from ..policy.validation import suggestion
 from ..reports.text import summary, to_csv, to_json
-from .arguments import Exit, UsageError, needs_output, pairs, reading_limits, spread, writable
+from .arguments import Exit, UsageError, UsageProblem, needs_output, pairs, reading_limits, spread, writable
 from .terminal import atomically, check_progress, emit, evaluation_progress, show_warnings, words, working
 
 __all__ = ["COMMANDS"]
@@ -37,8 +38,19 @@ def load_inputs(args: argparse.Namespace, err: TextIO | None = None, compact: bo
         except PolicyError as error:  # a wrong name or value on the command line
             raise UsageError(error.problems) from None
     data = read_data(args, args.data or bundled_dataset(), err, pack, compact)
+    known_tiers(args, args.data or bundled_dataset(), pack, data)
     year = args.year if args.year is not None else data.covers.end.year
     return pack, data, year
+
+
+def known_tiers(args: argparse.Namespace, path: Path, pack: Pack, data: Dataset) -> None:
+    """Refuse a rating whose tier the pack does not know (as evaluating would), pointing at the
+    file, line and column (sheet, row and cell) it was read from."""
+    from ..evaluation.crosscheck import rating_tier_problems
+
+    problems = rating_tier_problems(pack, data)
+    if problems:
+        raise DataError(located(path, problems, pack, reading_limits(args)))
 
 
 def read_data(
@@ -50,7 +62,7 @@ def read_data(
 
 def evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
     writable(args.output)
-    writable(args.audit)
+    writable(args.audit, "--audit")
     needs_output(args)
     spread(args)
     # the events are held compactly (docs/scale.md); partitions are written from them as they are
@@ -108,12 +120,8 @@ def validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
                      f"ok: pack `{pack.name}` {pack.version}: {len(pack.rules)} rules, "
                      f"{len(pack.parameters)} parameters") + "\n")
     if args.data is not None:
-        from ..evaluation.crosscheck import rating_tier_problems
-
         data = read_data(args, args.data, err, pack)
-        tier_problems = rating_tier_problems(pack, data)
-        if tier_problems:
-            raise DataError(tier_problems)
+        known_tiers(args, args.data, pack, data)
         out.write(words(args, f"通过：数据集 `{args.data}`，{len(data.units)} 个驻区单位，"
                                f"{len(data.members)} 名党员，{len(data.events)} 个事件",
                          f"ok: dataset `{args.data}`: {len(data.units)} units, {len(data.members)} members, "
@@ -126,11 +134,12 @@ def write_ledger_template(args: argparse.Namespace, out: TextIO, err: TextIO) ->
     from ..data.template import write_template
     from ..policy.pack import declarations_for
 
+    writable(args.output, suffixes=LEDGER_SUFFIXES)
     packs = [load_pack(args.policies)] if args.policies is not None else []
     declared, problems = declarations_for(packs)
     if problems:
         raise PolicyError(problems)
-    write_template(args.output, ledger_schema(declared))
+    atomically(args.output, lambda path: write_template(path, ledger_schema(declared)))
     if not args.quiet:
         err.write(words(args, f"已写入台账模板：{args.output}", f"wrote the ledger template {args.output}") + "\n")
     return Exit.OK
@@ -139,9 +148,10 @@ def write_ledger_template(args: argparse.Namespace, out: TextIO, err: TextIO) ->
 def convert(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
     from ..data.convert import write_dataset_file
 
+    writable(args.output)
     data = read_data(args, args.source, err)
     with working(args, err, words(args, f"写入 {args.output.name}", f"writing {args.output.name}")):
-        write_dataset_file(args.output, data)
+        atomically(args.output, lambda path: write_dataset_file(path, data))
     if not args.quiet:
         err.write(words(args, f"已写入 {args.output}：{len(data.events)} 个事件",
                          f"wrote {args.output}: {len(data.events)} events") + "\n")
@@ -152,15 +162,18 @@ def warn(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
     from ..analysis.warnings import early_warnings
     from ..reports.warnings import warnings_csv, warnings_html, warnings_json, warnings_table, warnings_xlsx
 
+    writable(args.output)
     needs_output(args)
+    if args.within is not None and args.within < 0:  # a command-line mistake: refused before any work
+        raise UsageProblem(Problem(f"`--within {args.within}` must not be negative", None, "usage"))
     pack, data, _ = load_inputs(args, err)
     as_of = args.as_of or data.covers.end
     report = early_warnings(pack, data, as_of, within_days=args.within, engine=args.engine)
     lang = args.lang
     if args.format == "xlsx":
-        warnings_xlsx(args.output, report, lang)
+        atomically(args.output, lambda path: warnings_xlsx(path, report, lang))
     elif args.format == "html":
-        Path(args.output).write_text(warnings_html(report, lang), encoding="utf-8")
+        emit(warnings_html(report, lang), args.output, out)
     elif args.format == "json":
         emit(warnings_json(report), args.output, out)
     elif args.format == "csv":
@@ -221,7 +234,7 @@ def run_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
             report = run_checks(pack, max_examples=examples, seconds=args.seconds, seed=args.seed,
                                 progress=progress, only=args.only, engine=args.engine)
         except ValueError as error:  # an unknown --only name
-            err.write(words(args, "错误", "error") + f": {error}\n")
+            err.write(words(args, "错误", "error") + f": {translate(str(error), args.lang)}\n")
             return Exit.USAGE
     out.write(render_report(report))
     return Exit.OK if report.ok else Exit.INVALID
@@ -244,6 +257,8 @@ def show_diff(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
     base = resolve_side(args.base, default, origin="--base")
     new = resolve_side(args.new, default, origin="--new")
     data = read_data(args, args.data or bundled_dataset(), None)
+    for side in (base, new):
+        known_tiers(args, args.data or bundled_dataset(), side, data)
     year = args.year if args.year is not None else data.covers.end.year
     result = impact(base, new, data, year, engine=args.engine)
     emit(diff_to_json(result) if args.format == "json" else render_diff(result), args.output, out)
@@ -253,7 +268,8 @@ def show_diff(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
 def write_generated(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
     from ..data.generate import generate, write_dataset
 
-    writable(args.output)
+    # a generated dataset is JSON (also read as YAML); an Excel ledger is made from it by `convert`
+    writable(args.output, suffixes=(".json", ".yaml", ".yml"))
     data = generate(scale=args.scale, seed=args.seed, year=args.year)
     atomically(args.output, lambda path: write_dataset(path, data))
     counts = {name: len(data[name]) for name in ("units", "members", "events")}

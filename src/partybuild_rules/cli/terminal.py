@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any, Callable, Iterator, TextIO
 from ..evaluation.evaluator import Progress
 
 __all__ = [
-    "MAX_WARNINGS_SHOWN", "atomically", "check_progress", "emit", "evaluation_progress", "show_warnings",
+    "MAX_WARNINGS_SHOWN", "OutputError", "atomically", "check_progress", "emit", "evaluation_progress", "show_warnings",
     "words", "working",
 ]
 
@@ -111,15 +112,46 @@ def _write_text(path: Path, text: str) -> None:
 
 def atomically(output: Path, write: Callable[[Path], None]) -> None:
     """Write to a temporary file beside ``output`` and rename it: an interrupted run (Ctrl-C)
-    leaves no partial file, and an existing file is replaced only by a whole new one."""
-    handle, name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
+    leaves no partial file, and an existing file is replaced only by a whole new one, keeping its
+    permissions (a new file gets those the umask gives, as any other program's would). A symbolic
+    link keeps pointing where it did (its target is replaced), and what is not a regular file
+    (``/dev/stdout``, a named pipe) is written to directly: renaming over it would replace it."""
+    try:
+        _replace(Path(os.path.realpath(output)), write)
+    except OSError as error:  # a full disk, a folder one may not write in, ...
+        raise OutputError(output, error.strerror or str(error)) from None
+
+
+class OutputError(Exception):
+    """An output file could not be written (exit 1); ``reason`` says why, as the system did."""
+
+    def __init__(self, output: Path, reason: str) -> None:
+        super().__init__(f"cannot write `{output}`: {reason}")
+        self.output = output
+        self.reason = reason
+
+
+def _replace(target: Path, write: Callable[[Path], None]) -> None:
+    if target.exists() and not target.is_file():
+        write(target)
+        return
+    mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o666 & ~_umask()
+    # the temporary file ends as the output does, for writers that choose the format by the suffix
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".tmp{target.suffix}", dir=target.parent)
     os.close(handle)
     temporary = Path(name)
     try:
         write(temporary)
-        os.replace(temporary, output)
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it: set it straight back
+    os.umask(mask)
+    return mask
 
 
 MAX_WARNINGS_SHOWN = 20

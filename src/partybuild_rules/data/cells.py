@@ -10,6 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Callable
 
+from ..policy.loader import MAX_INT_DIGITS
 from .sheets import Column
 
 __all__ = ["cell_reader", "cell_text", "raw_value"]
@@ -33,12 +34,20 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
+_EXACT = 10**15
+"""Excel keeps 15 significant digits: a number from this on may not be the one typed."""
+
+
 def _integer(column: Column, value: Any) -> int:
     if isinstance(value, float) and value.is_integer():
+        if abs(value) >= _EXACT:
+            raise ValueError(f"`{value:.15g}` is too large for a whole number (more than 15 digits)")
         return int(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     if isinstance(value, str) and re.fullmatch(r"[-+]?\d+", value.strip()):
+        if len(value.strip().lstrip("+-")) > MAX_INT_DIGITS:  # as a JSON or YAML dataset is read
+            raise ValueError(f"`{value.strip()[:20]}…` is too large for a whole number (more than {MAX_INT_DIGITS} digits)")
         return int(value)
     raise ValueError(f"expected a whole number, got `{cell_text(value)}`")
 
@@ -64,6 +73,8 @@ def _enum(column: Column, value: Any) -> str:
 def _list(column: Column, value: Any) -> list[str]:
     if isinstance(value, float) and not value.is_integer():
         raise ValueError(f"expected ids, got `{value}`")
+    if isinstance(value, float) and abs(value) >= _EXACT:
+        raise ValueError(f"`{value:.15g}` has more digits than Excel keeps (15): write it as text")
     return [item for item in _LIST_SPLIT.split(cell_text(value)) if item]
 
 
@@ -73,6 +84,8 @@ def _string(column: Column, value: Any) -> str:
     if isinstance(value, float):
         if not value.is_integer():
             raise ValueError(f"expected text, got `{value}`")
+        if abs(value) >= _EXACT:  # an id typed as a long number: Excel has already dropped digits
+            raise ValueError(f"`{value:.15g}` has more digits than Excel keeps (15): write it as text")
         return str(int(value))
     text = str(value)
     if column.type != "text" and text != text.strip():

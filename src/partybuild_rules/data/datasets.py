@@ -11,7 +11,7 @@ from typing import Any, Sequence
 from pydantic import TypeAdapter, ValidationError
 
 from ..domain.collector import collector_paused
-from ..domain.errors import DataError, Problem, bounded
+from ..domain.errors import DataError, Problem, Span, bounded
 from ..domain.integrity import integrity_problems
 from ..domain.model import Coverage, Dataset
 from ..policy.declarations import declaration_problems
@@ -22,7 +22,7 @@ from ..policy.pack import Pack, declarations_for
 from .compact import read_compact
 from .resources import bundled_policies
 
-__all__ = ["load_dataset", "check_declared", "LEDGER_SUFFIXES"]
+__all__ = ["load_dataset", "check_declared", "located", "LEDGER_SUFFIXES"]
 
 LEDGER_SUFFIXES = (".xlsx", ".xlsm")
 """Suffixes read as Excel ledgers (台账); any other file is JSON or YAML."""
@@ -82,6 +82,24 @@ def _load(path: str | Path, packs: Pack | Sequence[Pack], limits: Limits, compac
     if not hidden:
         problems += _reference_problems_of_valid_records(document.data, document)
     raise DataError(bounded(_unique(problems), limits.max_problems, hidden))
+
+
+def located(path: str | Path, problems: Sequence[Problem], packs: Pack | Sequence[Pack] = (),
+            limits: Limits = DEFAULT_LIMITS) -> list[Problem]:
+    """``problems`` found in the dataset read from ``path`` after loading it (a rating whose tier
+    the pack does not know), each placed at the file, line and column (sheet, row and cell of a
+    ledger) of its ``path``; a problem without a path, or one the file cannot place, is kept as it is."""
+    wanted = [p for p in problems if p.path]
+    if not wanted:
+        return list(problems)
+    if Path(path).suffix.lower() in LEDGER_SUFFIXES:
+        from .ledger import cell_spans
+
+        spans: dict[int, Span | None] = dict(zip(map(id, wanted), cell_spans(path, packs, [p.path for p in wanted])))
+    else:
+        document, _ = read_document(Path(path), limits)
+        spans = {id(p): document.span(p.path) if document is not None else None for p in wanted}
+    return [replace(p, span=spans.get(id(p)) or p.span) for p in problems]
 
 
 def _size_problems(document: Document, limits: Limits) -> list[Problem]:

@@ -84,6 +84,9 @@ class _Reader:
     def read(self) -> None:
         from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
 
+        if self.path.is_dir():
+            self.problems.append(Problem(f"`{self.file}` is a folder, not a file", None, "read"))
+            return
         if not self.path.is_file():
             self.problems.append(Problem(f"file not found: `{self.file}`", None, "read"))
             return
@@ -453,6 +456,30 @@ def load_ledger(path: str | Path, packs: Any = ()) -> Dataset:
     if not reader.problems:  # pragma: no cover - a whole-dataset check added to the model later
         reader.problems.append(Problem("the dataset is invalid", None, "invalid"))
     raise DataError(reader.problems)
+
+
+def cell_spans(path: str | Path, packs: Any, paths: list[tuple[str | int, ...]]) -> list[CellSpan | None]:
+    """The cell of a valid ledger that each dataset path (``("ratings", 3, "tier")``) was read
+    from, or None where no cell holds it: for problems found after loading, to point at their cells."""
+    from ..policy.pack import Pack, declarations_for
+    from .datasets import _bundled_named
+
+    in_use = (packs,) if isinstance(packs, Pack) else tuple(packs)
+    declared, problems = declarations_for(in_use, _declared_by(Path(path)), _bundled_named)
+    reader = _Reader(Path(path), ledger_schema(declared))
+    reader.read()
+    valid = {k: [r for r in v if r.record is not None] for k, v in reader.records().items() if isinstance(v, list)}
+    spans: list[CellSpan | None] = []
+    for located_path in paths:
+        try:
+            row, fieldname = _locate(valid, located_path)
+        except (KeyError, IndexError, ValueError):
+            spans.append(None)
+            continue
+        column, header = row.columns.get(fieldname, (0, ""))
+        spans.append(CellSpan(reader.file, row.row, column, sheet=row.sheet.name, sheet_index=row.sheet_index,
+                              header=header))
+    return spans
 
 
 def _declared_by(path: Path) -> tuple[str, ...]:

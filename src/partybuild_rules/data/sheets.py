@@ -75,6 +75,7 @@ _HEADERS = {
     "covers.end": "记录结束日期",
     "communities.liaison": "联系包保市委常委",
     "communities.area_m2": "活动阵地面积（平方米）",
+    "communities.neighbours": "相邻社区",
     "grids.community": "所属社区",
     "units.community": "所在社区",
     "units.kind": "单位类别",

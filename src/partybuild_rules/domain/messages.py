@@ -27,7 +27,8 @@ _WHAT = {
 }
 
 # (English pattern, Chinese template). ``{n}`` is the n-th group as written; ``{n!t}`` is the n-th
-# group translated in turn (for nested messages); ``{n!w}`` maps a record kind to Chinese.
+# group translated in turn (for nested messages); ``{n!w}`` maps a record kind to Chinese; ``{n!o}``
+# writes the English ``or`` of a list of choices as 或.
 _TEMPLATES: list[tuple[str, str]] = [
     (r"`--limit (.+)`: no limit is called `(.+)`", "`--limit {0}`：没有名为 `{1}` 的限制"),
     (r"`--limit (.+)`: the value must be a whole number", "`--limit {0}`：取值必须是整数"),
@@ -35,7 +36,7 @@ _TEMPLATES: list[tuple[str, str]] = [
     (r"limits: (.+)", "可用的限制：{0}"),
     (r"`--limit`: limit `(.+)` must be a positive whole number, got `(.+)`", "`--limit`：限制 `{0}` 必须是正整数，实际为 `{1}`"),
     # --- packs that compose, effective dates, dated values ----------------------------------
-    (r"year (\d+) is outside the effective dates of pack `(.+)` \((\S*)\.\.(\S*)\)",
+    (r"year (-?\d+) is outside the effective dates of pack `(.+)` \((\S*)\.\.(\S*)\)",
      "{0} 年不在政策包 `{1}` 的生效期间（{2}～{3}）之内"),
     (r"evaluate (\d+) or a later year", "请评估 {0} 年或之后的年度"),
     (r"dated value: (.+)", "分段取值：{0!t}"),
@@ -80,6 +81,8 @@ _TEMPLATES: list[tuple[str, str]] = [
     (r"duplicate key `(.+)` \(first at line (\d+)\)", "重复的键 `{0}`（第一次出现在第 {1} 行）"),
     (r"remove one of the two; YAML would silently keep only the last",
      "删除其中一个；YAML 会悄悄只保留后一个"),
+    (r"remove one of the two; a JSON reader would silently keep only the last",
+     "删除其中一个；JSON 读取程序会悄悄只保留后一个"),
     (r"tag `(.+)` is not allowed", "不允许使用标签 `{0}`"),
     (r"policies and data are plain YAML: remove the tag", "政策和数据都是普通 YAML：请删除该标签"),
     (r"yaml syntax: (.+)", "YAML 语法错误：{0}"),
@@ -98,6 +101,8 @@ _TEMPLATES: list[tuple[str, str]] = [
      "文本含有孤立的代理字符（无效的 `\\ud800` 式转义）"),
     (r"remove the escape or write the character itself", "请删除该转义，或直接写出字符本身"),
     (r"`(.+)` is a folder, not a file", "`{0}` 是文件夹，不是文件"),
+    (r"`(.+)` is a file, not a pack folder", "`{0}` 是文件，不是政策包文件夹"),
+    (r"give the folder that holds pack\.yaml, or pack\.yaml itself", "请给出存放 pack.yaml 的文件夹，或 pack.yaml 本身"),
     (r"`(.+)` is (\d+) bytes, more than the limit of (\d+)", "`{0}` 有 {1} 字节，超过限制 {2}"),
     (r"`(.+)` is not UTF-8 text \(byte (\d+) is (0x[0-9a-f]+)\)", "`{0}` 不是 UTF-8 文本（第 {1} 字节为 {2}）"),
     (r"save the file as UTF-8 \(files saved as GBK or GB2312 must be converted\)",
@@ -156,7 +161,7 @@ _TEMPLATES: list[tuple[str, str]] = [
     (r"date (\S+) is outside the covered dates (\S+)\.\.(\S+)", "日期 {0} 不在记录期间 {1}～{2} 之内"),
     (r"(member|unit|community) `(.+)` is listed twice", "{0!w} `{1}` 重复列出"),
     (r"community `(.+)` cannot be its own neighbour", "社区 `{0}` 不能是自己的相邻社区"),
-    (r"year (\d+) is outside the recorded dates (\S+)\.\.(\S+)", "{0} 年不在数据的记录期间 {1}～{2} 之内"),
+    (r"year (-?\d+) is outside the recorded dates (\S+)\.\.(\S+)", "{0} 年不在数据的记录期间 {1}～{2} 之内"),
     (r"evaluate a year from (\d+) to (\d+)", "请评估 {0} 至 {1} 年之间的年度"),
     (r"an in-service member needs a `unit`", "在职党员必须填写所在单位 `unit`"),
     (r"coverage ends \((.+)\) before it starts \((.+)\)", "记录期间的结束日期（{0}）早于开始日期（{1}）"),
@@ -295,20 +300,59 @@ _TEMPLATES: list[tuple[str, str]] = [
     (r"expected 是 or 否, got `(.*)`", "应当填“是”或“否”，实际为 `{0}`"),
     (r"expected a number, got `(.*)`", "应当是数字，实际为 `{0}`"),
     (r"expected ids, got `(.*)`", "应当是编号，实际为 `{0}`"),
+    (r"`(.+)` has more digits than Excel keeps \(15\): write it as text",
+     "`{0}` 的位数超过 Excel 能精确保存的 15 位：请把单元格设为文本格式后重新填写"),
     (r"unknown (joint meeting|inspection) `(.+)`", "未知的{0!w} `{1}`"),
     (r"cannot write a dataset as `(.+)`", "无法把数据集写成 `{0}` 格式"),
-    (r"write it as (.+)", "请写成 {0}"),
+    (r"write it as (.+)", "请写成 {0!o}"),
     (r"`--format (.+)` needs `--output FILE`", "`--format {0}` 需要 `--output 文件`"),
     (r"add e\.g\. --output (.+)", "请添加，例如 --output {0}"),
     (r"`--within (.+)` must not be negative", "`--within {0}` 不能为负数"),
     (r"as-of date (\S+) is before the recorded dates (\S+)\.\.(\S+)", "截至日期 {0} 早于数据的记录期间 {1}～{2}"),
     # --- command line ---------------------------------------------------------------------
-    (r"folder `(.+)` of `--output (.+)` does not exist", "`--output {1}` 所在的文件夹 `{0}` 不存在"),
+    (r"folder `(.+)` of `(--\S+) (.+)` does not exist", "`{1} {2}` 所在的文件夹 `{0}` 不存在"),
     (r"create the folder first, or write elsewhere", "请先创建该文件夹，或写到别处"),
+    (r"name a file in it, e\.g\. (.+)", "请给出其中的文件名，例如 {0}"),
+    (r"this command writes (.+) files", "该命令写出的是 {0!o} 文件"),
+    (r"e\.g\. (--\S+ .+)", "例如 {0}"),
+    (r"cannot write `(.+?)`: (.+)", "无法写入 `{0}`：{1}"),
+    # --- diff sides and check properties -------------------------------------------------
+    (r"`(.+)` is neither an existing pack folder or file nor `name=value` overrides",
+     "`{0}` 既不是已有的政策包文件夹或文件，也不是 `名称=值` 形式的参数覆盖"),
+    (r"give a pack folder \(or its pack\.yaml\), a YAML/JSON file of `name: value` overrides, "
+     r"or inline `name=value\[,name=value\.\.\.\]`",
+     "请给出政策包文件夹（或其中的 pack.yaml）、写有 `名称: 值` 的 YAML/JSON 参数覆盖文件，"
+     "或直接写 `名称=值[,名称=值...]`"),
+    (r"folder `(.+)` has no `pack\.yaml`", "文件夹 `{0}` 中没有 `pack.yaml`"),
+    (r"overrides file `(.+)` should be a mapping `name: value`", "参数覆盖文件 `{0}` 应当是 `名称: 值` 形式的映射"),
+    (r"write one `name: value` per line, or put them under `parameters:`",
+     "每行写一个 `名称: 值`，或把它们都写在 `parameters:` 之下"),
+    (r"`(.+)=` has no value", "`{0}=` 没有给出取值"),
+    (r"parameter `(.+)` is given twice in `(.+)`", "参数 `{0}` 在 `{1}` 中给出了两次"),
+    (r"give each parameter once", "每个参数只给一次"),
+    (r"unknown properties: (.+); known: (.+) or a name such as `(.+)`",
+     "未知的检查项：{0}；可用的检查项：{1}，或形如 `{2}` 的名称"),
+    # argparse's own messages, and those of the command line's argument types
+    (r"argument ([^:]+): (.+)", "参数 {0}：{1!t}"),
+    (r"invalid choice: (.+) \(choose from (.+)\)", "无效的取值 {0}（可选：{1}）"),
+    (r"invalid int value: (.+)", "{0} 不是整数"),
+    (r"invalid float value: (.+)", "{0} 不是数字"),
+    (r"expected one argument", "需要一个取值"),
+    (r"the following arguments are required: (.+)", "缺少必需的参数：{0}"),
+    (r"one of the arguments (.+) is required", "必须给出以下参数之一：{0}"),
+    (r"not allowed with argument (.+)", "不能与参数 {0} 同时给出"),
+    (r"unrecognized arguments: (.+)", "无法识别的参数：{0}"),
+    (r"ambiguous option: (\S+) could match (.+)", "选项 {0} 有歧义，可能是 {1}"),
+    (r"`(.+)` is not a whole number", "`{0}` 不是整数"),
+    (r"`(.+)` is not between (-?\d+) and (-?\d+)", "`{0}` 不在 {1} 到 {2} 之间"),
+    (r"`(.+)` is not a whole number of processes", "`{0}` 不是整数（进程数）"),
+    (r"give 1 or more processes \(1 evaluates in this process\)", "请给出 1 个或更多进程（1 表示在本进程中评估）"),
     (r"`(.+)` names (\d+) subjects: (.+)", "`{0}` 对应 {1} 个对象：{2}"),
     (r"give one of these ids instead of the name", "请改用其中一个编号"),
     (r"audit record is incomplete: (.+)", "审计记录不完整：{0}"),
     (r"not an audit record of this library", "不是本程序写出的审计记录"),
+    (r"`(.+)` holds no audit records", "`{0}` 中没有审计记录"),
+    (r"record evaluations with `evaluate --audit FILE`", "请用 `evaluate --audit 文件` 记录评估"),
     (r"no member, unit or community `(.+)` in the dataset", "数据中没有党员、单位或社区 `{0}`"),
 ]
 
@@ -319,7 +363,7 @@ def _compiled() -> list[tuple[re.Pattern[str], str]]:
     return [(re.compile(f"^{pattern}$", re.DOTALL), template) for pattern, template in _TEMPLATES]
 
 
-_GROUP = re.compile(r"\{(\d+)(?:!([tw]))?\}")
+_GROUP = re.compile(r"\{(\d+)(?:!([two]))?\}")
 
 
 def translate(message: str, lang: Lang = "zh") -> str:
@@ -337,6 +381,8 @@ def translate(message: str, lang: Lang = "zh") -> str:
                     return translate(value, lang)
                 if ref.group(2) == "w":
                     return _WHAT.get(value, value)
+                if ref.group(2) == "o":
+                    return value.replace(" or ", " 或 ")
                 return value
 
             return _GROUP.sub(fill, template)

@@ -345,7 +345,7 @@ def _duplicate_json_key(text: str, file: str) -> Problem:
     line, column = locator.line_column(second)
     return Problem(
         f"duplicate key `{key}` (first at line {locator.line_column(first)[0]})", Span(file, line, column),
-        "duplicate-key", "remove one of the two; YAML would silently keep only the last",
+        "duplicate-key", "remove one of the two; a JSON reader would silently keep only the last",
     )
 
 
@@ -367,7 +367,8 @@ def _read_text(path: Path, limits: Limits) -> tuple[str | None, Problem | None]:
     except OSError as error:
         return None, Problem(f"cannot read `{file}`: {error.strerror or error}", Span(file), "io")
     try:
-        return raw.decode("utf-8"), None
+        # a byte-order mark (Windows Notepad writes one) is no part of the text, in JSON as in YAML
+        return raw.decode("utf-8").removeprefix("\ufeff"), None
     except UnicodeDecodeError as error:
         line = raw.count(b"\n", 0, error.start) + 1
         column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1

@@ -69,6 +69,10 @@ def read_manifest(path: Path, problems: list[Problem]) -> PackFiles | None:
     another, a ``parameters`` entry without ``type:`` overrides the base's value (a plain value,
     or a mapping of ``default`` and ``dated``) and is kept apart from the declarations."""
     manifest_path = path if path.suffix in (".yaml", ".yml") else path / "pack.yaml"
+    if manifest_path is not path and path.is_file():  # a dataset or an overrides file given as a pack
+        problems.append(Problem(f"`{path}` is a file, not a pack folder", Span(str(path)), "io",
+                                "give the folder that holds pack.yaml, or pack.yaml itself"))
+        return None
     document, read_problems = read_document(manifest_path)
     problems += read_problems
     if document is None:
