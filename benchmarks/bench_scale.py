@@ -57,7 +57,7 @@ TARGET_PROVINCE_S = 60.0       # scale 100, library end to end
 TARGET_PROVINCE_PEAK = 4 * GIB  # scale 100, library peak memory
 TARGET_NAIVE_SPEEDUP = 100.0    # scale 10, against the naive program's quoted time
 WHY_EVALUATE = ("the library derives the facts in Python, runs them through {engine} and builds every outcome as "
-                "a validated model with its provenance, where the reference appends tuples (where the time goes: "
+                "a typed model with its provenance, where the reference appends tuples (where the time goes: "
                 "docs/scale.md, 省级规模 A province)")
 WHY_PROVINCE = ("the reference itself took {reference:.1f} s in this run; reading and evaluating grow faster than "
                 "the events on this machine (memory-bound: docs/scale.md, 省级规模 A province)")
