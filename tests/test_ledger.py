@@ -340,3 +340,9 @@ def test_a_file_that_is_not_a_workbook_is_an_error(tmp_path: Path) -> None:
         load_ledger(path)
     with pytest.raises(DataError, match="file not found"):
         load_ledger(tmp_path / "missing.xlsx")
+
+
+def test_the_empty_template_is_an_error_naming_its_empty_dataset_sheet(template: Path) -> None:
+    """A ledger whose 数据集 sheet has only its headers (the template) is one problem at that sheet,
+    not an error that lists none."""
+    assert _problems(template) == [(DATASET_SHEET, 2, "", "", f"sheet `{DATASET_SHEET}` has no row")]
