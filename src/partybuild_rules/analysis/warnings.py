@@ -114,7 +114,7 @@ def early_warnings(pack: Pack, data: Dataset, as_of: date, *, within_days: int |
         empty_future = stretched.model_copy(update={
             "events": (), "covers": stretched.covers.model_copy(update={"start": as_of + timedelta(days=1)}),
         })
-        unconditional = {_key(o) for o in evaluate(pack, empty_future, year).outcomes}
+        unconditional = {_key(o) for o in evaluate(pack, empty_future, year, engine=engine).outcomes}
     warnings = []
     for outcome in projected.outcomes:
         if outcome.kind not in _WARNING_KINDS or _key(outcome) in fired:
