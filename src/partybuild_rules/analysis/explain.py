@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
+from ..domain.arguments import expect
 from ..domain.errors import DataError, Problem
 from ..domain.outcomes import (
     OUTCOMES,
@@ -128,6 +129,9 @@ def explain_subject(evaluator: Evaluator, data: Dataset, year: int, subject: str
     ``subject`` (a member, unit or community id, or its exact name). A subject the dataset does not
     have is a :class:`DataError` (with the nearest id); a name several subjects share, an
     :class:`AmbiguousSubject` (a :class:`DataError` listing them)."""
+    from ..evaluation.evaluator import Evaluator
+
+    expect(evaluator, Evaluator, "evaluator", "an Evaluator, e.g. Evaluator(pack)")
     subject_id, name, kind, community = _find_subject(data, subject)
     result, watched = evaluator.evaluate_watching(data, year, subject_id)
     outcomes = tuple(o for o in result.outcomes if o.subject == subject_id)

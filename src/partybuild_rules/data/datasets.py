@@ -10,6 +10,7 @@ from typing import Any, Sequence
 
 from pydantic import TypeAdapter, ValidationError
 
+from ..domain.arguments import expect
 from ..domain.collector import collector_paused
 from ..domain.errors import DataError, Problem, bounded
 from ..domain.integrity import integrity_problems
@@ -44,6 +45,12 @@ def load_dataset(
     is for :func:`evaluate` (in one process, or with ``jobs`` or ``dask``): its events have the
     models' fields but not their methods, so dumping and editing need the default, and a
     :class:`Session` or :func:`early_warnings` first makes the models, at the default's cost."""
+    expect(path, (str, Path), "path", "a dataset file (.json, .yaml or .xlsx)")
+    if not isinstance(packs, Pack):
+        expect(packs, (list, tuple), "packs", "a pack or a list of packs loaded by load_pack")
+        for each in packs:
+            expect(each, Pack, "packs", "a pack or a list of packs loaded by load_pack")
+    expect(limits, Limits, "limits", "a Limits")
     with collector_paused():
         return _load(path, packs, limits, compact)
 
