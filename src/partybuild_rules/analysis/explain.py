@@ -73,6 +73,7 @@ class Explanation(BaseModel):
     near_misses: tuple[NearMiss, ...]
 
     def to_text(self) -> str:
+        """The readable tree :func:`explain` prints, with the near misses after the outcomes."""
         return _tree(self)
 
 

@@ -40,8 +40,8 @@ def load_dataset(
     ``limits`` bounds the file's size, nesting, records per section and problems listed.
 
     ``compact=True`` (for a large JSON file that is to be evaluated) holds the core events as
-    compact read-only records rather than pydantic models: a tenth of the memory, read several
-    times faster, with the same checks and the same errors (see ``docs/scale.md``). Such a dataset
+    compact read-only records rather than pydantic models: about a third of the memory held and
+    faster to read (measured in ``docs/scale.md``), with the same checks and the same errors (see ``docs/scale.md``). Such a dataset
     is for :func:`evaluate` (in one process, or with ``jobs`` or ``dask``): its events have the
     models' fields but not their methods, so dumping and editing need the default, and a
     :class:`Session` or :func:`early_warnings` first makes the models, at the default's cost."""
