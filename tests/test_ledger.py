@@ -7,6 +7,8 @@ row in the middle, a hidden sheet) has its own test.
 
 from __future__ import annotations
 
+import gc
+import sys
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -340,3 +342,20 @@ def test_a_file_that_is_not_a_workbook_is_an_error(tmp_path: Path) -> None:
         load_ledger(path)
     with pytest.raises(DataError, match="file not found"):
         load_ledger(tmp_path / "missing.xlsx")
+
+
+def test_writing_into_a_missing_folder_fails_at_once_and_quietly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ledger that cannot be written is a ``FileNotFoundError``, and nothing is left behind to
+    report errors on stderr when it is collected (openpyxl's half-written sheets did)."""
+    unraisable: list[Any] = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    with pytest.raises(FileNotFoundError):
+        write_template(tmp_path / "missing" / "台账模板.xlsx")
+    gc.collect()
+    assert unraisable == []
+
+
+def test_the_empty_template_is_an_error_naming_its_empty_dataset_sheet(template: Path) -> None:
+    """A ledger whose 数据集 sheet has only its headers (the template) is one problem at that sheet,
+    not an error that lists none."""
+    assert _problems(template) == [(DATASET_SHEET, 2, "", "", f"sheet `{DATASET_SHEET}` has no row")]

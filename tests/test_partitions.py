@@ -7,6 +7,8 @@ import dataclasses
 import io
 import json
 import re
+import socket
+import threading
 import types
 from pathlib import Path
 from typing import Any, Iterator
@@ -176,6 +178,22 @@ def test_an_unreachable_scheduler_is_a_clear_error_not_a_hang(
     monkeypatch.setattr(R, "DASK_CONNECT_TIMEOUT", 2)
     with pytest.raises(EngineError, match="cannot reach the Dask scheduler at `tcp://127.0.0.1:9`"):
         evaluate(tongjiang_pack, small, small.covers.end.year, dask="tcp://127.0.0.1:9")
+
+
+def test_an_address_that_is_not_a_scheduler_is_a_clear_error(tongjiang_pack: Pack, small: Dataset) -> None:
+    """A port where something else answers (a web server, the dashboard) is an :class:`EngineError`
+    saying so, not the ``MemoryError`` of reading its first bytes as a message length."""
+    pytest.importorskip("distributed")
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    def answer() -> None:
+        with server, server.accept()[0] as connection:
+            connection.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n" * 4)
+
+    threading.Thread(target=answer, daemon=True).start()
+    with pytest.raises(EngineError, match=f"`tcp://127.0.0.1:{port}` does not answer as a Dask scheduler"):
+        evaluate(tongjiang_pack, small, small.covers.end.year, dask=f"tcp://127.0.0.1:{port}")
 
 
 def _spark_example() -> str:

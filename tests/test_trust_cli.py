@@ -14,6 +14,7 @@ import pytest
 
 from partybuild_rules import bundled_dataset, explain_subject
 from partybuild_rules.cli import Exit, main
+from partybuild_rules.data.resources import bundled_policies
 from partybuild_rules.evaluation.evaluator import Evaluator
 
 from helpers import City, pack
@@ -170,6 +171,20 @@ def test_audit_and_replay(tmp_path: Path) -> None:
     data.write_text(text, encoding="utf-8")
     code, out, _ = run("replay", str(audit), "--lang", "en")
     assert "changed since recorded: dataset" in out
+
+
+def test_replay_of_packs_evaluated_together_loads_them_all(tmp_path: Path) -> None:
+    """An evaluation of two packs was recorded with the first pack's folder alone, so its replay
+    evaluated that pack and reported a digest that differs."""
+    audit = tmp_path / "audit.jsonl"
+    policies = bundled_policies()
+    packs = [str(policies / "tongjiang"), str(policies / "party-dues")]
+    assert run("evaluate", "--policies", packs[0], "--policies", packs[1], "--audit", str(audit),
+               "--format", "json", "--output", str(tmp_path / "out.json"))[0] == Exit.OK
+    (record,) = [json.loads(line) for line in audit.read_text(encoding="utf-8").splitlines()]
+    assert record["pack"]["paths"] == [str(Path(p).resolve()) for p in packs]
+    code, out, _ = run("replay", str(audit), "--lang", "en")
+    assert code == Exit.OK and "digest matches" in out
 
 
 def test_replay_of_a_broken_audit_file(tmp_path: Path) -> None:

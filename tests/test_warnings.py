@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from partybuild_rules import Dataset, Pack, Result
 from partybuild_rules.analysis.warnings import WarningReport, as_of_dataset, early_warnings
 from partybuild_rules.domain.model import Inspection, Rectification, UnitReport
+from partybuild_rules.evaluation.engines.base import ENV_VAR
 from partybuild_rules.testing import datasets
 
 END_OF_SEPTEMBER = date(2024, 9, 30)
@@ -82,6 +83,15 @@ def test_as_of_before_the_recorded_dates_is_an_error(tongjiang_pack: Pack, examp
 
     with pytest.raises(DataError, match="before the recorded dates"):
         early_warnings(tongjiang_pack, example_data, date(2020, 1, 1))
+
+
+def test_every_evaluation_runs_on_the_engine_asked_for(tongjiang_pack: Pack, example_data: Dataset, engine: str,
+                                                      at_end_of_september: WarningReport,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """``engine=`` chooses the engine of every evaluation the warnings make: the default
+    (``PARTYBUILD_ENGINE``, here a name no engine has) is never consulted."""
+    monkeypatch.setenv(ENV_VAR, "drools")
+    assert early_warnings(tongjiang_pack, example_data, END_OF_SEPTEMBER, engine=engine) == at_end_of_september
 
 
 def _later_records_removed(data: Dataset, as_of: date) -> Dataset:

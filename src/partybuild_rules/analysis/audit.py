@@ -56,16 +56,25 @@ def pack_hash(folder: Path) -> str:
     return digest.hexdigest()
 
 
+def packs_hash(folders: list[Path]) -> str:
+    """:func:`pack_hash` of one folder; of several (packs evaluated together), SHA-256 over theirs."""
+    if len(folders) == 1:
+        return pack_hash(folders[0])
+    return hashlib.sha256(b"".join(bytes.fromhex(pack_hash(folder)) for folder in folders)).hexdigest()
+
+
 def record_of(result: Result, pack: Pack, pack_path: Path, data_path: Path,
               overrides_file: Path | None = None) -> dict[str, Any]:
-    """The audit record of one evaluation (plain JSON data)."""
+    """The audit record of one evaluation (plain JSON data). For packs evaluated together,
+    ``pack.paths`` lists every folder (``pack.path`` is the first), so that a replay loads them all."""
+    folders = [Path(f.origin.path) for f in pack.in_force] if len(pack.in_force) > 1 else [Path(pack_path)]
     return {
         "format": FORMAT,
         "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "library": __version__,
         "engine": getattr(result, "engine", None) or "durable-rules",
-        "pack": {"name": pack.name, "version": pack.version, "path": str(Path(pack_path).resolve()),
-                 "hash": pack_hash(pack.path)},
+        "pack": {"name": pack.name, "version": pack.version, "path": str(folders[0].resolve()),
+                 "paths": [str(folder.resolve()) for folder in folders], "hash": packs_hash(folders)},
         "dataset": {"name": result.dataset, "path": str(Path(data_path).resolve()),
                     "hash": file_hash(Path(data_path))},
         "overrides_file": str(overrides_file.resolve()) if overrides_file else None,
@@ -133,13 +142,14 @@ def replay(path: Path) -> list[AuditCheck]:
     checks = []
     for number, record in _records(path):
         try:
-            pack_path, data_path = Path(record["pack"]["path"]), Path(record["dataset"]["path"])
-            pack = load_pack(pack_path, overrides=record.get("overrides_file"))
+            folders = [Path(p) for p in record["pack"].get("paths") or [record["pack"]["path"]]]
+            data_path = Path(record["dataset"]["path"])
+            pack = load_pack(folders, overrides=record.get("overrides_file"))
             if record["overrides"]:
                 pack = pack.with_overrides(record["overrides"], origin=f"{path}:{number}")
             changed = tuple(name for name, now, then in (
                 ("library", __version__, record["library"]),
-                ("pack", pack_hash(pack.path), record["pack"]["hash"]),
+                ("pack", packs_hash(folders), record["pack"]["hash"]),
                 ("dataset", file_hash(data_path), record["dataset"]["hash"]),
             ) if now != then)
             with Evaluator(pack) as evaluator:

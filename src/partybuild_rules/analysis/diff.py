@@ -154,6 +154,7 @@ class ImpactDiff(_Frozen):
         return not (self.parameters or self.added or self.removed or self.changed)
 
     def to_json(self) -> str:
+        """The whole diff as JSON, indented."""
         return self.model_dump_json(indent=2)
 
 

@@ -10,10 +10,12 @@ decide.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
+from ..domain.arguments import expect
+from ..domain.errors import DataError, Problem
 from ..domain.outcomes import (
     OUTCOMES,
     Allocation,
@@ -28,6 +30,11 @@ from ..domain.outcomes import (
 )
 from ..evaluation.compile import Query
 from ..evaluation.index import Fact
+from ..policy.validation import suggestion
+
+if TYPE_CHECKING:
+    from ..domain.model import Dataset
+    from ..evaluation.evaluator import Evaluator
 
 __all__ = ["AmbiguousSubject", "Explanation", "NearMiss", "explain", "explain_subject", "headline"]
 
@@ -66,6 +73,7 @@ class Explanation(BaseModel):
     near_misses: tuple[NearMiss, ...]
 
     def to_text(self) -> str:
+        """The readable tree :func:`explain` prints, with the near misses after the outcomes."""
         return _tree(self)
 
 
@@ -117,9 +125,14 @@ def explain(result: Result, subject: str) -> str:
     return _tree(explanation)
 
 
-def explain_subject(evaluator: Any, data: Any, year: int, subject: str) -> Explanation:
+def explain_subject(evaluator: Evaluator, data: Dataset, year: int, subject: str) -> Explanation:
     """Evaluate ``year`` with ``evaluator`` (an :class:`~partybuild_rules.Evaluator`) and explain
-    ``subject`` (a member, unit or community id, or its exact name)."""
+    ``subject`` (a member, unit or community id, or its exact name). A subject the dataset does not
+    have is a :class:`DataError` (with the nearest id); a name several subjects share, an
+    :class:`AmbiguousSubject` (a :class:`DataError` listing them)."""
+    from ..evaluation.evaluator import Evaluator
+
+    expect(evaluator, Evaluator, "evaluator", "an Evaluator, e.g. Evaluator(pack)")
     subject_id, name, kind, community = _find_subject(data, subject)
     result, watched = evaluator.evaluate_watching(data, year, subject_id)
     outcomes = tuple(o for o in result.outcomes if o.subject == subject_id)
@@ -138,16 +151,20 @@ def explain_subject(evaluator: Any, data: Any, year: int, subject: str) -> Expla
     )
 
 
-class AmbiguousSubject(KeyError):
+class AmbiguousSubject(DataError):
     """A name shared by several members, units or communities: ``candidates`` lists each as
     ``(id, name, kind, community)``; ask for an id."""
 
     def __init__(self, subject: str, candidates: list[tuple[str, str, str, str]]) -> None:
-        super().__init__(subject)
+        super().__init__([Problem(
+            f"`{subject}` names {len(candidates)} subjects: "
+            + "; ".join(f"{c[0]} ({c[2]}, {c[3]})" for c in candidates),
+            None, "ambiguous-subject", "give one of these ids instead of the name",
+        )])
         self.candidates = candidates
 
 
-def _find_subject(data: Any, subject: str) -> tuple[str, str, str, str]:
+def _find_subject(data: Dataset, subject: str) -> tuple[str, str, str, str]:
     """The subject with this id, else the only one with this exact name."""
     found = [(m.id, m.name, "党员", m.residence_community) for m in data.members if subject in (m.id, m.name)]
     found += [(u.id, u.name, "驻区单位", u.community) for u in data.units if subject in (u.id, u.name)]
@@ -158,7 +175,9 @@ def _find_subject(data: Any, subject: str) -> tuple[str, str, str, str]:
     if len(found) > 1:
         raise AmbiguousSubject(subject, found)
     if not found:
-        raise KeyError(subject)
+        known = [m.id for m in data.members] + [u.id for u in data.units] + [c.id for c in data.communities]
+        raise DataError([Problem(f"no member, unit or community `{subject}` in the dataset", None,
+                                 "unknown-subject", suggestion(subject, sorted(known)))])
     return found[0]
 
 

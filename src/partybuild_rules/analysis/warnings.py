@@ -34,6 +34,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from ..data.compact import as_models
+from ..domain.arguments import expect
 from ..domain.errors import DataError, Problem
 from ..domain.model import Assessment, Dataset, JointMeeting
 from ..domain.outcomes import Outcome, Result, RuleKind
@@ -95,6 +96,10 @@ def early_warnings(pack: Pack, data: Dataset, as_of: date, *, within_days: int |
                    engine: str | None = None) -> WarningReport:
     """The warnings of ``data`` as of ``as_of``, looking ``within_days`` (default 30) ahead, on ``engine``
     (``durable`` or ``clips``; default as for :func:`evaluate`)."""
+    expect(data, Dataset, "data", "a Dataset (from load_dataset)")
+    expect(as_of, date, "as_of", "a date such as date(2024, 9, 30)")
+    if within_days is not None:
+        expect(within_days, int, "within_days", "a whole number of days")
     within = WITHIN_DAYS if within_days is None else within_days
     if within < 0:
         raise DataError([Problem(f"`--within {within}` must not be negative", None, "usage")])
@@ -114,7 +119,7 @@ def early_warnings(pack: Pack, data: Dataset, as_of: date, *, within_days: int |
         empty_future = stretched.model_copy(update={
             "events": (), "covers": stretched.covers.model_copy(update={"start": as_of + timedelta(days=1)}),
         })
-        unconditional = {_key(o) for o in evaluate(pack, empty_future, year).outcomes}
+        unconditional = {_key(o) for o in evaluate(pack, empty_future, year, engine=engine).outcomes}
     warnings = []
     for outcome in projected.outcomes:
         if outcome.kind not in _WARNING_KINDS or _key(outcome) in fired:

@@ -15,7 +15,6 @@ from ..domain.messages import translate
 from ..domain.model import Dataset
 from ..evaluation.evaluator import Evaluator
 from ..policy.pack import Pack, load_pack
-from ..policy.validation import suggestion
 from ..reports.text import summary, to_csv, to_json
 from .arguments import Exit, UsageError, UsageProblem, needs_output, pairs, reading_limits, spread, writable
 from .terminal import atomically, check_progress, emit, evaluation_progress, show_warnings, words, working
@@ -189,14 +188,7 @@ def explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
     try:
         explanation = explain_subject(evaluator, data, year, args.subject)
     except AmbiguousSubject as error:
-        raise UsageError([Problem(
-            f"`{args.subject}` names {len(error.candidates)} subjects: "
-            + "; ".join(f"{c[0]} ({c[2]}, {c[3]})" for c in error.candidates),
-            None, "ambiguous-subject", "give one of these ids instead of the name",
-        )]) from None
-    except KeyError:
-        known = {m.id for m in data.members} | {u.id for u in data.units} | {c.id for c in data.communities}
-        raise DataError([_unknown_subject(args.subject, known)]) from None
+        raise UsageError(error.problems) from None
     finally:
         evaluator.close()
     if args.format == "json":
@@ -204,11 +196,6 @@ def explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
     else:
         out.write(explanation.to_text() + "\n")
     return Exit.OK
-
-
-def _unknown_subject(subject: str, known: set[str]) -> Problem:
-    return Problem(f"no member, unit or community `{subject}` in the dataset", None, "unknown-subject",
-                   suggestion(subject, sorted(known)))
 
 
 def run_tests(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:

@@ -73,6 +73,8 @@ class _Reader:
         self.sheets = ledger_sheets(extra)
         self.problems: list[Problem] = []
         self.rows: dict[str, list[_Row]] = defaultdict(list)
+        self.dataset_sheet: tuple[str, int] | None = None
+        """The 数据集 sheet's name and position, once its headers are read."""
 
     def problem(self, message: str, sheet: str, index: int, row: int = 0, column: int = 0,
                 header: str = "", code: str = "ledger", help: str | None = None) -> None:
@@ -133,6 +135,8 @@ class _Reader:
         columns = self._headers(header, left, sheet, name, index)
         if columns is None:
             return
+        if sheet.key == "dataset":
+            self.dataset_sheet = (name, index)
         merged = [(r0 + 1, c0 + 1, r1 + 1, c1 + 1) for (r0, c0), (r1, c1) in ws.merged_cell_ranges or ()]
         for r0, c0, r1, c1 in merged:
             self.problem(f"merged cells {_letter(c0)}{r0}:{_letter(c1)}{r1}", name, index, r0, c0,
@@ -428,6 +432,10 @@ def load_ledger(path: str | Path, packs: Any = ()) -> Dataset:
     reader.read()
     rows = reader.records()
     if "covers" not in rows:
+        if reader.dataset_sheet is not None and not reader.rows.get("dataset"):  # only headers, as in the template
+            name, index = reader.dataset_sheet
+            reader.problem(f"sheet `{name}` has no row", name, index, 2, code="sheet",
+                           help="it holds the dataset's name and recorded period (covers)")
         raise DataError(reader.problems)
     sections: dict[str, list[_Row]] = {k: v for k, v in rows.items() if isinstance(v, list)}
     valid = {k: [r for r in v if r.record is not None] for k, v in sections.items()}

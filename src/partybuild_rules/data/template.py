@@ -80,11 +80,14 @@ def _unwritable(data: Dataset, extra: ExtraSchema) -> None:
 def _write(path: Path, data: Dataset | None, extra: ExtraSchema | None) -> None:
     sheets = ledger_sheets(extra)
     rows = _rows_by_sheet(data, sheets) if data is not None else {}
-    book = Workbook(write_only=True)
-    for sheet in sheets:
-        _write_sheet(book, sheet, rows.get(sheet.key, []))
-    _write_notes(book, sheets)
-    book.save(path)
+    # Opened before the sheets are made: a file that cannot be written (a missing folder) fails
+    # here, rather than leaving openpyxl's write-only sheets to complain on stderr when collected.
+    with path.open("wb") as file:
+        book = Workbook(write_only=True)
+        for sheet in sheets:
+            _write_sheet(book, sheet, rows.get(sheet.key, []))
+        _write_notes(book, sheets)
+        book.save(file)
 
 
 def _write_sheet(book: Workbook, sheet: Sheet, records: list[dict[str, Any]]) -> None:

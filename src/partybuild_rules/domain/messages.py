@@ -280,6 +280,7 @@ _TEMPLATES: list[tuple[str, str]] = [
      "请取消隐藏或删除该工作表：读取的内容必须是看得见的内容"),
     (r"sheet `(.+)` is missing", "缺少工作表 `{0}`"),
     (r"it holds the dataset's name and recorded period \(covers\)", "该表填写数据集名称和记录期间"),
+    (r"sheet `(.+)` has no row", "工作表 `{0}` 没有填写数据行"),
     (r"sheet `(.+)` holds one row; this is a second one", "工作表 `{0}` 只能填一行，这是第二行"),
     (r"the first row must hold the headers", "第一行必须是表头"),
     (r"unknown header `(.+)`", "未知表头 `{0}`"),

@@ -251,12 +251,15 @@ class Result(_Out):
     warnings: tuple[Notice, ...] = ()
 
     def of_rule(self, rule_id: str) -> list[Any]:
+        """The outcomes of rule ``rule_id``, in order (none for a rule that did not fire or does not exist)."""
         return [o for o in self.outcomes if o.rule_id == rule_id]
 
     def of_subject(self, subject: str) -> list[Any]:
+        """The outcomes of the member, unit or community with id ``subject``, in order."""
         return [o for o in self.outcomes if o.subject == subject]
 
     def to_json(self) -> str:
+        """The whole result as JSON (money as exact decimal text), indented."""
         return self.model_dump_json(indent=2)
 
 

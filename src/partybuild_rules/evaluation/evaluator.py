@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
 from ..data.datasets import check_declared
+from ..domain.arguments import expect, expect_year
 from ..domain.collector import collector_paused
 from ..domain.errors import DataError, Problem
 from ..domain.model import Dataset, SubjectKind
@@ -62,6 +63,7 @@ class Evaluator:
     where it imports and CLIPS otherwise. Both give the same outcomes; :attr:`engine` says which runs."""
 
     def __init__(self, pack: Pack, engine: str | None = None) -> None:
+        expect(pack, Pack, "pack", "a Pack (from load_pack)")
         self.pack = pack
         self.engine: str = resolve_engine(engine)
         self.program: Program = compile_pack(pack)
@@ -114,7 +116,10 @@ class Evaluator:
         """Raise :class:`DataError` (or :class:`PolicyError`) when ``year`` of ``data`` cannot be
         evaluated with this pack: a year the pack is not in force or the data does not cover,
         undeclared attributes or event types (unless ``declared``: the dataset is known to follow
-        the pack's declarations), ratings with tiers the pack does not know."""
+        the pack's declarations), ratings with tiers the pack does not know; raise
+        :class:`TypeError` when ``data`` is not a :class:`Dataset` or ``year`` not a whole number."""
+        expect(data, Dataset, "data", "a Dataset (from load_dataset)")
+        expect_year(year)
         self.pack.check_year(year)
         covers = data.covers
         if not covers.start.year <= year <= covers.end.year:
@@ -291,6 +296,7 @@ def evaluate(
     pack's compiled program is built on first use and reused for later evaluations of the same
     pack object with the same engine. ``jobs`` and ``dask`` spread the community partitions over
     worker processes or a Dask cluster (see :meth:`Evaluator.evaluate`)."""
+    expect(pack, Pack, "pack", "a Pack (from load_pack)")
     name = resolve_engine(engine)
     evaluator: Evaluator | None = pack._cache.get(f"evaluator:{name}")
     if evaluator is None:

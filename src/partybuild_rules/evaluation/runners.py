@@ -212,6 +212,12 @@ class _DaskRunner(_Runner):
                     f"cannot reach the Dask scheduler at `{dask}` within {DASK_CONNECT_TIMEOUT} s ({error}); "
                     "check the address (e.g. tcp://host:8786) and that the scheduler runs"
                 ) from None
+            except Exception as error:  # something answered, but not as a scheduler (a MemoryError
+                # when its first bytes are read as a message length)
+                raise EngineError(
+                    f"`{dask}` does not answer as a Dask scheduler ({': '.join(filter(None, (type(error).__name__, str(error))))}); "
+                    "check the address and port (a scheduler listens on tcp://host:8786 by default)"
+                ) from None
         elif callable(getattr(dask, "submit", None)) and callable(getattr(dask, "scheduler_info", None)):
             self.client = dask
         else:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from ..analysis.diff import OutcomeKey, outcome_key
 from ..data.compact import as_models
 from ..data.datasets import _bundled_named
+from ..domain.arguments import expect
 from ..domain.errors import DataError, Problem
 from ..domain.integrity import EVENT_LISTS, EVENT_REFS, NATIONAL_ID
 from ..domain.model import (
@@ -111,6 +112,8 @@ class Session:
     A session is not meant to be shared by threads."""
 
     def __init__(self, pack: Pack, data: Dataset, year: int, engine: str | None = None) -> None:
+        expect(pack, Pack, "pack", "a Pack (from load_pack)")
+        expect(data, Dataset, "data", "a Dataset (from load_dataset)")
         name = resolve_engine(engine)
         evaluator: Evaluator | None = pack._cache.get(f"evaluator:{name}")
         if evaluator is None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Iterator, Mapping, Sequence, Union
 
+from ..domain.arguments import expect
 from ..domain.errors import PolicyError, Problem, Span
 from .loader import Document
 from .pack import Pack, ParamValue
@@ -63,6 +64,9 @@ def load_packs(
 def compose(packs: Sequence[Pack]) -> Pack:
     """Packs already loaded (by :func:`~partybuild_rules.load_pack`), as one pack evaluated
     together, in the order given."""
+    expect(packs, (list, tuple), "packs", "a list of packs loaded by load_pack")
+    for each in packs:
+        expect(each, Pack, "packs", "a list of packs loaded by load_pack")
     if not packs or any(pack.rules and not pack.rule_entries for pack in packs):
         raise ValueError("compose() takes one or more packs loaded by load_pack")
     problems: list[Problem] = []

@@ -7,6 +7,7 @@ pack that loads is ready to compile.
 
 from __future__ import annotations
 
+import collections.abc
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -14,6 +15,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable, Mapping, Sequence, Union
 
+from ..domain.arguments import expect
 from ..domain.errors import PolicyError, Problem, Span
 from ..domain.model import SubjectKind
 from .dated import Dated
@@ -181,6 +183,7 @@ class Pack:
         # imported here: the pack readers build on this module's types
         from .pack_files import _apply_overrides
 
+        expect(overrides, collections.abc.Mapping, "overrides", "a mapping of parameter names to values")
         values, problems = _apply_overrides(self.parameters, dict(self.values), overrides, origin)
         if problems:
             raise PolicyError(problems)
@@ -228,6 +231,13 @@ def load_pack(
     values or a YAML file of them."""
     from .compose import load_packs  # composition builds on this module's types
 
+    takes = "a pack folder, `pkg:NAME` or a list of them"
+    if not isinstance(path, (str, Path)):
+        expect(path, (list, tuple), "path", takes)
+        for each in path:
+            expect(each, (str, Path), "path", takes)
+    if overrides is not None:
+        expect(overrides, (collections.abc.Mapping, str, Path), "overrides", "a mapping of parameter values or a YAML file")
     paths = [path] if isinstance(path, (str, Path)) else list(path)
     return load_packs(paths, overrides)
 
