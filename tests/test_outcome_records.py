@@ -102,3 +102,15 @@ def test_a_missing_or_unknown_field_is_refused() -> None:
         _provenance(colour="red")
     with pytest.raises(KeyError):  # only the records the evaluator builds
         built(Allowance.__base__, rule_id="x")  # type: ignore[type-var]
+
+
+def test_a_copy_with_changes_leaves_the_records_it_was_copied_from_as_they_were() -> None:
+    common = dict(rule_id="E1", subject_kind=SubjectKind.UNIT, subject="U1", subject_name="单位", community="C1",
+                  year=2024, period="2024", provenance=_provenance())
+    first = built(Evaluation, score="90.00", tier="优秀", rating=True, **common)
+    second = built(Evaluation, score="80.00", tier="良好", rating=True, **common)
+    assert "kind" not in first.model_fields_set
+    changed = first.model_copy(update={"kind": "evaluation", "tier": "合格"})
+    assert changed.tier == "合格" and "kind" in changed.model_fields_set
+    assert (first.tier, second.tier) == ("优秀", "良好")
+    assert "kind" not in first.model_fields_set and "kind" not in second.model_fields_set
