@@ -291,9 +291,9 @@ def built(cls: type[_Made], **values: Any) -> _Made:
     worked out from validated data.
 
     The record is the one validation would make: the fields in order, the defaults of those not
-    given, the same fields counted as set (in a set shared by the records given the same fields). A missing or unknown field is a ``TypeError``. The
-    tests hold every outcome of the bundled packs, on both engines, to what validating its
-    fields again gives, type by type."""
+    given, the same fields counted as set (in a set shared by the records given the same fields).
+    A missing or unknown field is a ``TypeError``. The tests hold every outcome of the bundled
+    packs, on both engines, to what validating its fields again gives, type by type."""
     template = _TEMPLATES[cls]
     fields = {**template, **values}  # in the template's order; an unknown field comes last
     if len(fields) != len(template) or not _REQUIRED[cls] <= values.keys():
